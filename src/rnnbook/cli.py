@@ -1,0 +1,262 @@
+"""The ``rnnbook`` command line: a thin layer over the library.
+
+rnnbook data list|fetch|verify|path NAME   the datasets (NAME may be ``all``)
+rnnbook run                                execute every notebook, summarise the results
+rnnbook exercises [--check]                regenerate the student notebooks
+rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
+rnnbook env                                backend, device and versions
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXAMPLES = """examples:
+  rnnbook data verify all                 check every dataset file against its sha256
+  RNNBOOK_DATA_MIRROR=../shared/datasets rnnbook data fetch imdb
+  rnnbook run --profile smoke             every notebook, small and fast
+  rnnbook run --samples                   offline: the hand-made sample files (results meaningless)
+  rnnbook run --only 02 --backend torch   one notebook on another Keras backend
+"""
+
+
+def _dataset_names(name: str) -> list[str]:
+    from rnnbook.datasets import get_spec, list_datasets
+
+    if name == "all":
+        return [spec.name for spec in list_datasets()]
+    get_spec(name)  # raises a clear error for an unknown name
+    return [name]
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from rnnbook import datasets
+
+    if args.action == "list":
+        for spec in datasets.list_datasets():
+            print(f"{spec.name:16} {spec.title}  [{spec.licence}]")
+        return 0
+    if not args.name:
+        print(f"rnnbook data {args.action}: name a dataset or 'all'", file=sys.stderr)
+        return 2
+    status = 0
+    for name in _dataset_names(args.name):
+        try:
+            if args.action == "fetch":
+                paths = datasets.fetch(name, progress=True)
+                for path in paths.values():
+                    print(f"{name}: {path}")
+            elif args.action == "path":
+                print(datasets.dataset_path(name))
+            elif args.action == "verify":
+                report = datasets.verify(name)
+                print(report.format())
+                status |= 0 if report.ok else 1
+        except datasets.DatasetError as error:
+            print(f"{name}: {error}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rnnbook import workbook
+    from rnnbook.config import PROFILES
+    from rnnbook.paths import checkout_root
+
+    root = checkout_root() or Path.cwd()
+    notebooks = workbook.find_notebooks(root / "notebooks", args.only)
+    profile = args.profile or os.environ.get("RNNBOOK_PROFILE") or _default_profile_name()
+    if profile not in PROFILES:
+        print(f"--profile {profile}: expected one of {', '.join(PROFILES)}", file=sys.stderr)
+        return 2
+    out_dir = Path(args.out).resolve()
+    variables = {
+        "RNNBOOK_PROFILE": profile,
+        "KERAS_BACKEND": args.backend or os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "RNNBOOK_SAMPLES": "1" if args.samples else os.environ.get("RNNBOOK_SAMPLES", "0"),
+        "RNNBOOK_RESULTS_DIR": str(root / "results" if args.in_place else out_dir / "results"),
+        "MPLBACKEND": "Agg",
+    }
+    minutes = PROFILES[profile].minutes_per_notebook * len(notebooks)
+    print(
+        f"rnnbook run: {len(notebooks)} notebooks, profile {profile}, "
+        f"backend {variables['KERAS_BACKEND']}"
+        + (", SAMPLE DATA (results meaningless)" if variables["RNNBOOK_SAMPLES"] == "1" else "")
+        + f"; expect up to about {minutes:.0f} minutes."
+    )
+    if variables["RNNBOOK_SAMPLES"] != "1":
+        os.environ.setdefault("RNNBOOK_SAMPLES", "0")
+        problems = workbook.missing_data(workbook.datasets_needed(notebooks))
+        if problems:
+            print("\nSome data is not available, so the notebooks cannot run:\n", file=sys.stderr)
+            print("\n\n".join(problems), file=sys.stderr)
+            print(
+                "\nFetch it (rnnbook data fetch all), point RNNBOOK_DATA_MIRROR at a copy, or run "
+                "`rnnbook run --samples` to see the workbook work on the small hand-made samples.",
+                file=sys.stderr,
+            )
+            return 2
+    runs = workbook.run_workbook(
+        notebooks, out_dir, variables=variables, in_place=args.in_place, timeout_s=args.timeout
+    )
+    return _print_summary(runs, Path(variables["RNNBOOK_RESULTS_DIR"]), out_dir)
+
+
+def _default_profile_name() -> str:
+    from rnnbook.config import active_profile
+
+    return active_profile().name
+
+
+def _print_summary(runs, results_dir: Path, out_dir: Path) -> int:
+    from rnnbook.results import load_results, summary_table
+
+    stems = {run.notebook.stem for run in runs}
+    records = (
+        [r for r in load_results(results_dir) if r["notebook"] in stems]
+        if results_dir.is_dir()
+        else []
+    )
+    table = summary_table(records)
+    status_lines = [
+        f"- {run.notebook.name}: {'ok' if run.ok else 'FAILED (' + str(run.error) + ')'}, "
+        f"{run.wall_time_s:.0f} s, executed copy {run.executed}"
+        for run in runs
+    ]
+    text = "# rnnbook run summary\n\n" + table + "\n\n" + "\n".join(status_lines) + "\n"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.md").write_text(text, encoding="utf-8")
+    print("\n" + text + f"\n(written to {out_dir / 'summary.md'})")
+    return 0 if all(run.ok for run in runs) else 1
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from rnnbook.exercises import generate_student_versions
+    from rnnbook.paths import checkout_root
+
+    root = checkout_root() or Path.cwd()
+    changed = generate_student_versions(
+        root / "notebooks", root / "notebooks" / "exercises", check=args.check
+    )
+    verb = "out of date" if args.check else "written"
+    for path in changed:
+        print(f"{verb}: {path}")
+    if args.check and changed:
+        print("run `rnnbook exercises` to regenerate them", file=sys.stderr)
+        return 1
+    if not changed:
+        print("student notebooks are up to date")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from rnnbook.predict import predict_sentiment
+
+    texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        print("rnnbook predict sentiment: give TEXT arguments or lines on stdin", file=sys.stderr)
+        return 2
+    for text, (label, probability) in zip(
+        texts, predict_sentiment(Path(args.model), texts), strict=True
+    ):
+        print(f"{label}\t{probability:.3f}\t{text}")
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    from rnnbook.config import environment_report, format_report
+
+    print(format_report(environment_report()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnbook",
+        description="The RNN Workbook: datasets, notebooks and models for recurrent networks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = sub.add_parser(
+        "data",
+        help="list, fetch, verify or locate datasets",
+        description="Datasets resolve cache → mirror (RNNBOOK_DATA_MIRROR) → download; "
+        "every file is checked against its sha256.",
+    )
+    data.add_argument("action", choices=["list", "fetch", "verify", "path"])
+    data.add_argument("name", nargs="?", help="dataset name (see `rnnbook data list`) or 'all'")
+    data.set_defaults(func=cmd_data)
+
+    run = sub.add_parser(
+        "run",
+        help="execute the notebooks in order and summarise their results",
+        description="Executes notebooks/NN_*.ipynb headless in order, writes executed copies "
+        "and results under --out, and prints one table of every notebook's results and wall time.",
+    )
+    run.add_argument(
+        "--profile",
+        choices=["smoke", "cpu", "full"],
+        help="sizes: smoke (CI, ~2 min/notebook), cpu (~30 min), full (GPU, ~10 min); "
+        "default RNNBOOK_PROFILE, else full with a GPU and cpu without",
+    )
+    run.add_argument(
+        "--backend",
+        choices=["tensorflow", "jax", "torch"],
+        help="Keras backend (default KERAS_BACKEND, else tensorflow)",
+    )
+    run.add_argument(
+        "--samples",
+        action="store_true",
+        help="use the hand-made sample files in datasets/samples (offline; results meaningless)",
+    )
+    run.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        metavar="NN",
+        help="run only notebooks whose names start with these prefixes, e.g. 00 02",
+    )
+    run.add_argument("--out", default="build", help="folder for executed copies (default build/)")
+    run.add_argument(
+        "--in-place",
+        action="store_true",
+        help="overwrite the notebooks and results/ (to commit outputs of a real run)",
+    )
+    run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.set_defaults(func=cmd_run)
+
+    ex = sub.add_parser("exercises", help="generate student notebooks into notebooks/exercises/")
+    ex.add_argument("--check", action="store_true", help="only report stale student notebooks")
+    ex.set_defaults(func=cmd_exercises)
+
+    predict = sub.add_parser("predict", help="predict with a saved model")
+    predict_sub = predict.add_subparsers(dest="task", required=True, metavar="TASK")
+    sentiment = predict_sub.add_parser(
+        "sentiment", help="label reviews positive/negative with a model saved by notebook 03"
+    )
+    sentiment.add_argument("--model", required=True, help="folder written by save_artifacts")
+    sentiment.add_argument("text", nargs="*", help="review text(s); read stdin lines if none")
+    sentiment.set_defaults(func=cmd_predict)
+
+    env = sub.add_parser("env", help="print backend, device, versions and profile")
+    env.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:
+        print(f"rnnbook: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The main job: execute the numbered notebooks headless, in order, and summarise their results."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook: its executed copy, wall time and error (if any)."""
+
+    notebook: Path
+    executed: Path
+    wall_time_s: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def find_notebooks(directory: Path, only: Sequence[str] = ()) -> list[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` in order; ``only`` keeps those whose name starts so."""
+    paths = sorted(p for p in Path(directory).iterdir() if NOTEBOOK_PATTERN.match(p.name))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
+        if not paths:
+            raise ValueError(f"--only {' '.join(only)}: no notebook in {directory} matches")
+    return paths
+
+
+def datasets_needed(notebooks: Iterable[Path]) -> list[str]:
+    """Datasets the notebooks declare in their metadata (``metadata.rnnbook.datasets``)."""
+    names: list[str] = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for name in nb.metadata.get("rnnbook", {}).get("datasets", []):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def missing_data(names: Iterable[str]) -> list[str]:
+    """Fetch each dataset (cache → mirror → download); return one message per dataset not had."""
+    from rnnbook.datasets import DatasetError, fetch
+
+    problems = []
+    for name in names:
+        try:
+            fetch(name)
+        except DatasetError as error:
+            problems.append(f"[{name}] {error}")
+    return problems
+
+
+@contextmanager
+def _environment(variables: dict[str, str]):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookRun:
+    """Run every cell of ``path`` in a fresh kernel (cwd = its folder) and write the result."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout_s,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+    wall = time.perf_counter() - start
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, executed)
+    return NotebookRun(path, executed, wall, error)
+
+
+def run_workbook(
+    notebooks: Sequence[Path],
+    out_dir: Path,
+    *,
+    variables: dict[str, str],
+    in_place: bool = False,
+    timeout_s: int = 3600,
+    log=print,
+) -> list[NotebookRun]:
+    """Execute ``notebooks`` in order with ``variables`` set; executed copies go to ``out_dir``."""
+    runs = []
+    with _environment(variables):
+        for index, path in enumerate(notebooks, start=1):
+            target = path if in_place else out_dir / "notebooks" / path.name
+            log(f"[{index}/{len(notebooks)}] {path.name} ...", end=" ", flush=True)
+            run = execute_notebook(path, target, timeout_s=timeout_s)
+            status = "ok" if run.ok else f"FAILED: {run.error}"
+            log(f"{run.wall_time_s:.0f} s, {status}")
+            runs.append(run)
+    return runs

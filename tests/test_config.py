@@ -1,0 +1,50 @@
+"""Profiles, seeding and the environment report."""
+
+import numpy as np
+import pytest
+
+from rnnbook import config
+
+
+def test_pick_returns_the_value_of_the_active_profile(monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    profile = config.active_profile()
+    assert profile.name == "smoke"
+    assert profile.pick(smoke=1, cpu=8, full=30) == 1
+    assert config.get_profile("full").pick(smoke=1, cpu=8, full=30) == 30
+
+
+def test_unknown_profile_names_the_variable_and_the_choices(monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "huge")
+    with pytest.raises(ValueError, match=r"'huge'.*RNNBOOK_PROFILE.*smoke, cpu, full"):
+        config.active_profile()
+
+
+def test_default_profile_is_cpu_without_a_gpu(monkeypatch):
+    monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
+    monkeypatch.setattr(config, "gpu_name", lambda: None)
+    assert config.active_profile().name == "cpu"
+    monkeypatch.setattr(config, "gpu_name", lambda: "NVIDIA H100")
+    assert config.active_profile().name == "full"
+
+
+def test_set_seed_makes_numpy_and_keras_repeatable():
+    import keras
+
+    config.set_seed(7)
+    a = (np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,))))
+    config.set_seed(7)
+    b = (np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,))))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_setup_prints_one_report_line_and_starts_the_clock(monkeypatch, capsys):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    profile = config.setup(seed=1)
+    line = capsys.readouterr().out.strip()
+    assert profile.name == "smoke"
+    assert line.count("\n") == 0
+    for part in ("profile smoke", "backend ", "keras ", "device "):
+        assert part in line
+    assert config.seconds_since_setup() >= 0.0

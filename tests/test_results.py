@@ -1,0 +1,48 @@
+"""Results files and the summary tables built from them."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnbook.config import get_profile
+from rnnbook.results import load_results, metric_rows, results_table, save_results, summary_table
+
+
+def test_save_results_writes_json_with_the_conventions_fields(tmp_path):
+    record = save_results(
+        "02_language_model",
+        {"val_loss_nats_per_char": np.float32(1.5), "val_loss_by_model": {"gru": 1.5, "lstm": 1.6}},
+        profile=get_profile("smoke"),
+        splits={"val_loss_nats_per_char": "validation"},
+        wall_time_s=12.34,
+        directory=tmp_path,
+    )
+    on_disk = json.loads((tmp_path / "02_language_model.json").read_text())
+    assert on_disk == record
+    for key in ("notebook", "profile", "device", "backend", "wall_time_s", "metrics"):
+        assert key in on_disk
+    assert on_disk["metrics"]["val_loss_nats_per_char"] == pytest.approx(1.5)
+    assert on_disk["wall_time_s"] == 12.3
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_tables_flatten_nested_metrics(tmp_path):
+    save_results("03_imdb", {"test_accuracy": 0.9, "test_accuracy_by_model": {"gru": 0.88}},
+                 profile=get_profile("cpu"), splits={"test_accuracy": "test"}, wall_time_s=5,
+                 directory=tmp_path)
+    [record] = load_results(tmp_path)
+    assert metric_rows(record) == [("test_accuracy", "0.9", "test"),
+                                   ("test_accuracy_by_model[gru]", "0.88", "")]
+    table = results_table(record)
+    assert table.splitlines()[0].startswith("| metric")
+    assert "| test_accuracy_by_model[gru] | 0.88" in table
+    summary = summary_table([record])
+    assert "03_imdb" in summary and "test_accuracy=0.9" in summary
+    assert "test_accuracy_by_model" not in summary
+
+
+def test_load_results_names_a_broken_file(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        load_results(tmp_path)
