@@ -1,0 +1,189 @@
+"""Evaluation metrics: perplexity, bits per character, masked accuracy, entity F1 and BLEU.
+
+Entity scores come from ``seqeval`` and BLEU from ``sacrebleu``; this module only adapts their
+inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "perplexity",
+    "bits_per_char",
+    "masked_accuracy",
+    "entity_scores",
+    "BleuReport",
+    "corpus_bleu",
+    "corpus_bleu_report",
+]
+
+
+def perplexity(loss_nats: float | np.ndarray) -> float | np.ndarray:
+    """``exp(loss)`` for a mean cross-entropy in nats (a uniform guess over V tokens gives V)."""
+    out = np.exp(np.asarray(loss_nats, np.float64))
+    return float(out) if out.ndim == 0 else out
+
+
+def bits_per_char(loss_nats: float | np.ndarray) -> float | np.ndarray:
+    """``loss / ln 2``: a per-character cross-entropy in nats converted to bits."""
+    out = np.asarray(loss_nats, np.float64) / math.log(2.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def masked_accuracy(
+    y_true: np.ndarray | Sequence[Any],
+    y_pred: np.ndarray | Sequence[Any],
+    mask: np.ndarray | int | None = None,
+) -> float:
+    """Fraction of positions where the prediction equals the target, ignoring masked positions.
+
+    ``y_pred`` holds ids with ``y_true``'s shape, or scores with one extra trailing axis (argmax
+    is taken). ``mask`` is a boolean array (True = count it), an ``int`` pad id (positions where
+    ``y_true == pad_id`` are ignored) or ``None`` (count everything).
+    """
+    true = np.asarray(y_true)
+    pred = np.asarray(y_pred)
+    if pred.ndim == true.ndim + 1:
+        pred = pred.argmax(axis=-1)
+    if pred.shape != true.shape:
+        raise ValueError(f"y_pred must have y_true's shape {true.shape} (ids) or that shape plus "
+                         f"a class axis (scores), got {np.shape(y_pred)}")
+    if mask is None:
+        keep = np.ones(true.shape, bool)
+    elif isinstance(mask, int | np.integer) and not isinstance(mask, bool):
+        keep = true != mask
+    else:
+        keep = np.asarray(mask, bool)
+        if keep.shape != true.shape:
+            raise ValueError(f"mask must have y_true's shape {true.shape}, got {keep.shape}")
+    total = int(keep.sum())
+    if total == 0:
+        raise ValueError("masked_accuracy: the mask leaves no positions to score")
+    return float(((pred == true) & keep).sum() / total)
+
+
+def _check_tags(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]) -> None:
+    if len(true_tags) != len(pred_tags):
+        raise ValueError(f"true_tags has {len(true_tags)} sentences but pred_tags has "
+                         f"{len(pred_tags)}")
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags, strict=True)):
+        if isinstance(t, str) or isinstance(p, str):
+            raise ValueError("true_tags and pred_tags must be lists of tag sequences (one list "
+                             f"per sentence), got a string at sentence {i}")
+        if len(t) != len(p):
+            raise ValueError(f"sentence {i}: {len(t)} true tags but {len(p)} predicted tags")
+
+
+def entity_scores(
+    true_tags: Sequence[Sequence[str]],
+    pred_tags: Sequence[Sequence[str]],
+    *,
+    mode: str = "default",
+) -> dict[str, Any]:
+    """Entity-level precision, recall and F1 (micro-averaged overall and per entity type).
+
+    ``mode='default'`` is seqeval's conlleval-compatible scoring (an ``I-X`` after ``O`` starts an
+    entity), the convention of published CoNLL-2003 numbers; ``mode='strict'`` scores IOB2
+    chunks exactly (an ``I-X`` without its ``B-X`` is not an entity). Returns
+    ``{'overall': {'precision', 'recall', 'f1', 'support'}, 'per_type': {type: {...}}}`` with
+    plain floats (``support`` = number of true entities).
+    """
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
+    if mode not in ("default", "strict"):
+        raise ValueError(f"mode must be 'default' or 'strict', got {mode!r}")
+    _check_tags(true_tags, pred_tags)
+    kwargs: dict[str, Any] = {"mode": "strict", "scheme": IOB2} if mode == "strict" else {}
+    true = [list(t) for t in true_tags]
+    pred = [list(p) for p in pred_tags]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = classification_report(true, pred, output_dict=True, zero_division=0, **kwargs)
+
+    def clean(row: dict[str, Any]) -> dict[str, float | int]:
+        return {"precision": float(row["precision"]), "recall": float(row["recall"]),
+                "f1": float(row["f1-score"]), "support": int(row["support"])}
+
+    averages = {"micro avg", "macro avg", "weighted avg"}
+    return {
+        "overall": clean(report["micro avg"]),
+        "per_type": {k: clean(v) for k, v in sorted(report.items()) if k not in averages},
+    }
+
+
+@dataclass(frozen=True)
+class BleuReport:
+    """A sacreBLEU corpus score: ``score`` (0–100), n-gram ``precisions`` (percent), brevity
+    penalty ``bp``, hypothesis and reference lengths and the reproducibility ``signature``."""
+
+    score: float
+    precisions: tuple[float, ...]
+    bp: float
+    sys_len: int
+    ref_len: int
+    signature: str
+
+    def __str__(self) -> str:
+        grams = "/".join(f"{p:.1f}" for p in self.precisions)
+        return f"BLEU = {self.score:.2f} {grams} (BP = {self.bp:.3f}) {self.signature}"
+
+
+def _reference_streams(references: Sequence[str | Sequence[str]], n_hyp: int
+                       ) -> list[list[str]]:
+    """Per-hypothesis references -> sacreBLEU's reference streams (one list per reference)."""
+    if len(references) != n_hyp:
+        raise ValueError(f"references has {len(references)} entries for {n_hyp} hypotheses")
+    per_hyp = [[ref] if isinstance(ref, str) else list(ref) for ref in references]
+    for i, refs in enumerate(per_hyp):
+        if not refs or not all(isinstance(r, str) for r in refs):
+            raise ValueError(f"references[{i}] must be a string or a non-empty list of strings")
+    counts = {len(r) for r in per_hyp}
+    if len(counts) != 1:
+        raise ValueError("every hypothesis needs the same number of references, got "
+                         f"{sorted(counts)}")
+    return [list(stream) for stream in zip(*per_hyp, strict=True)]
+
+
+def corpus_bleu_report(
+    hypotheses: Sequence[str],
+    references: Sequence[str | Sequence[str]],
+    *,
+    tokenize: str = "13a",
+    lowercase: bool = False,
+) -> BleuReport:
+    """Corpus BLEU with sacreBLEU's defaults (13a tokenisation, exp smoothing, 4-grams).
+
+    ``hypotheses``: one detokenised string per example (join token lists with spaces first).
+    ``references``: per hypothesis one string, or a list of several reference strings.
+    """
+    from sacrebleu.metrics import BLEU
+
+    hyps = list(hypotheses)
+    if not hyps or not all(isinstance(h, str) for h in hyps):
+        raise ValueError("hypotheses must be a non-empty list of strings")
+    streams = _reference_streams(references, len(hyps))
+    metric = BLEU(tokenize=tokenize, lowercase=lowercase)
+    result = metric.corpus_score(hyps, streams)
+    return BleuReport(score=float(result.score), precisions=tuple(map(float, result.precisions)),
+                      bp=float(result.bp), sys_len=int(result.sys_len),
+                      ref_len=int(result.ref_len), signature=str(metric.get_signature()))
+
+
+def corpus_bleu(
+    hypotheses: Sequence[str],
+    references: Sequence[str | Sequence[str]],
+    *,
+    tokenize: str = "13a",
+    lowercase: bool = False,
+) -> float:
+    """Corpus BLEU (0–100) by sacreBLEU; see :func:`corpus_bleu_report` for the inputs."""
+    return corpus_bleu_report(hypotheses, references, tokenize=tokenize,
+                              lowercase=lowercase).score
