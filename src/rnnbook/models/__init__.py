@@ -1,0 +1,42 @@
+"""Model builders returning plain Keras 3 models (backend-agnostic: TensorFlow, JAX, PyTorch).
+
+- `build_recurrent_stack`, `make_embedding`: shared blocks (`recurrent.py`).
+- `build_language_model`, `make_lm_step_model`, `LanguageModelStepper` (`language_model.py`).
+- `build_classifier` (`classifier.py`).
+- `build_tagger`, `CRFTagger`, `crf_decode`, `predict_tags` (`tagger.py`).
+- `build_seq2seq`, `Seq2Seq` (`seq2seq.py`).
+"""
+
+from rnnbook.models.classifier import build_classifier
+from rnnbook.models.language_model import (
+    LanguageModelStepper,
+    build_language_model,
+    make_lm_step_model,
+)
+from rnnbook.models.recurrent import (
+    CELL_TYPES,
+    ModelConfigError,
+    build_recurrent_stack,
+    make_embedding,
+    make_rnn_layer,
+)
+from rnnbook.models.seq2seq import Seq2Seq, build_seq2seq
+from rnnbook.models.tagger import CRFTagger, build_tagger, crf_decode, predict_tags
+
+__all__ = [
+    "CELL_TYPES",
+    "CRFTagger",
+    "LanguageModelStepper",
+    "ModelConfigError",
+    "Seq2Seq",
+    "build_classifier",
+    "build_language_model",
+    "build_recurrent_stack",
+    "build_seq2seq",
+    "build_tagger",
+    "crf_decode",
+    "make_embedding",
+    "make_lm_step_model",
+    "make_rnn_layer",
+    "predict_tags",
+]

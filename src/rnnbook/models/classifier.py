@@ -1,0 +1,83 @@
+"""Many-to-one sequence classifier (e.g. IMDB sentiment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from rnnbook.models.recurrent import (
+    build_recurrent_stack,
+    check_positive_int,
+    check_rate,
+    make_embedding,
+    resolve_embedding_dim,
+)
+
+
+def build_classifier(
+    vocab_size: int,
+    *,
+    embedding_dim: int | None = 64,
+    cell: str = "lstm",
+    units: int = 64,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    merge_mode: str = "concat",
+    dropout: float = 0.0,
+    embedding_matrix: Any | None = None,
+    trainable_embedding: bool = True,
+    mask: bool = True,
+    num_classes: int = 1,
+    name: str = "classifier",
+) -> keras.Model:
+    """Token ids `[B, T]` (right-padded with 0) → class probabilities.
+
+    The output is a probability, not a logit: `[B, 1]` sigmoid when `num_classes == 1` (train
+    with `binary_crossentropy`), else `[B, num_classes]` softmax (train with
+    `sparse_categorical_crossentropy`).
+
+    Args:
+        vocab_size: number of token ids.
+        embedding_dim: embedding width; `None` takes it from `embedding_matrix`.
+        cell: `"simple"`, `"lstm"` or `"gru"`.
+        units: hidden size per layer (per direction when bidirectional).
+        num_layers: stacked recurrent layers.
+        bidirectional: wrap layers in `Bidirectional(merge_mode=merge_mode)`.
+        merge_mode: how to merge the two directions.
+        dropout: dropout between layers and before the output layer.
+        embedding_matrix: optional `(vocab_size, embedding_dim)` initial embedding (e.g. GloVe).
+        trainable_embedding: `False` freezes the embedding.
+        mask: mask padding id 0 (`Embedding(mask_zero=True)`); without it padded reviews can
+            leave an RNN at chance accuracy.
+        num_classes: 1 for binary, else the number of classes.
+        name: model name.
+    """
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    num_classes = check_positive_int("num_classes", num_classes)
+    dropout = check_rate("dropout", dropout)
+    dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = make_embedding(
+        vocab_size,
+        dim,
+        matrix=embedding_matrix,
+        trainable=trainable_embedding,
+        mask_zero=mask,
+        name="embedding",
+    )(tokens)
+    x = build_recurrent_stack(
+        x,
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        merge_mode=merge_mode,
+        dropout=dropout,
+        return_sequences=False,
+    )
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    activation = "sigmoid" if num_classes == 1 else "softmax"
+    probs = keras.layers.Dense(num_classes, activation=activation, name="probs")(x)
+    return keras.Model(tokens, probs, name=name)

@@ -1,0 +1,186 @@
+"""Many-to-many aligned sequence tagger (e.g. CoNLL-2003 NER), optionally with chars and a CRF.
+
+Two output kinds:
+
+- `crf=False`: a plain functional model; `predict` gives tag probabilities `[B, T, K]`
+  (softmax). Train with `sparse_categorical_crossentropy`; the word mask keeps padding out.
+- `crf=True`: a `CRFTagger` (a functional `keras.Model` subclass) whose output is the CRF
+  layer's emission potentials `[B, T, K]`. Its `compute_loss` is the CRF negative
+  log-likelihood, so `model.compile(optimizer=...)` needs no `loss`; decode with
+  `crf_decode(model, x)` (Viterbi). `model.predict` still returns potentials.
+
+`predict_tags(model, x)` returns tag ids `[B, T]` for either kind (argmax or Viterbi).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from rnnbook.layers.char_features import CharFeatures
+from rnnbook.layers.crf import CRF
+from rnnbook.models.recurrent import (
+    ModelConfigError,
+    build_recurrent_stack,
+    check_positive_int,
+    check_rate,
+    make_embedding,
+    resolve_embedding_dim,
+)
+
+
+def _word_ids(x: Any) -> Any:
+    """The word-id input `[B, T]` from `x` (array, `[words, chars]` or `{'words': ...}`)."""
+    if isinstance(x, dict):
+        return x["words"]
+    if isinstance(x, list | tuple):
+        return x[0]
+    return x
+
+
+@keras.saving.register_keras_serializable(package="rnnbook")
+class CRFTagger(keras.Model):
+    """A functional tagger ending in a `CRF` layer, trained on the CRF negative log-likelihood.
+
+    Build it like a functional model, `CRFTagger(inputs, potentials)`, where the first input
+    (or the one named `words`) holds word ids with 0 as padding: the mask comes from it.
+    """
+
+    @property
+    def crf(self) -> CRF:
+        """The CRF layer (the last one)."""
+        for layer in reversed(self.layers):
+            if isinstance(layer, CRF):
+                return layer
+        raise ModelConfigError("CRFTagger has no CRF layer.")
+
+    def word_mask(self, x: Any) -> Any:
+        """Boolean `[B, T]` mask of real (non-padding) words."""
+        return ops.not_equal(ops.convert_to_tensor(_word_ids(x)), 0)
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
+        """Mean CRF negative log-likelihood (+ any regularisation losses)."""
+        nll = -self.crf.log_likelihood(y_pred, y, self.word_mask(x))
+        if sample_weight is not None:
+            weights = ops.cast(ops.convert_to_tensor(sample_weight), nll.dtype)
+            nll = nll * ops.reshape(weights, (-1,))
+        loss = ops.mean(nll)
+        for extra in self.losses:
+            loss = loss + ops.cast(extra, loss.dtype)
+        return loss
+
+    def decode(self, x: Any, batch_size: int = 64) -> np.ndarray:
+        """Viterbi tag ids `[B, T]` (0 at padding)."""
+        return crf_decode(self, x, batch_size=batch_size)
+
+
+def crf_decode(model: CRFTagger, x: Any, *, batch_size: int = 64) -> np.ndarray:
+    """Viterbi-decode a `CRFTagger`: tag ids `[B, T]` int32, 0 at padded positions."""
+    potentials = model.predict(x, batch_size=batch_size, verbose=0)
+    tags, _ = model.crf.viterbi_decode(potentials, model.word_mask(x))
+    return keras.ops.convert_to_numpy(tags).astype("int32")
+
+
+def predict_tags(model: keras.Model, x: Any, *, batch_size: int = 64) -> np.ndarray:
+    """Tag ids `[B, T]` from any `build_tagger` model (Viterbi with a CRF, else argmax).
+
+    Padded positions (word id 0) are set to 0; strip them with the word mask.
+    """
+    if isinstance(model, CRFTagger):
+        return crf_decode(model, x, batch_size=batch_size)
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    mask = np.asarray(_word_ids(x)) != 0
+    return (np.argmax(probs, axis=-1) * mask).astype("int32")
+
+
+def build_tagger(
+    vocab_size: int,
+    num_tags: int,
+    *,
+    embedding_dim: int | None = 64,
+    cell: str = "lstm",
+    units: int = 64,
+    num_layers: int = 1,
+    bidirectional: bool = True,
+    merge_mode: str = "concat",
+    dropout: float = 0.0,
+    embedding_matrix: Any | None = None,
+    trainable_embedding: bool = True,
+    char_vocab_size: int | None = None,
+    char_encoder: str = "cnn",
+    char_embedding_dim: int = 25,
+    char_units: int = 32,
+    char_kernel_size: int = 3,
+    crf: bool = False,
+    name: str = "tagger",
+) -> keras.Model:
+    """Word ids `[B, T]` (and optionally char ids `[B, T, W]`) → one tag per word.
+
+    Inputs are `words` (0 = padding), plus `chars` when `char_vocab_size` is given (then call
+    the model on `[words, chars]`). Character features (`CharFeatures`, CNN or BiLSTM) are
+    concatenated to the word embeddings before the (bi)recurrent stack.
+
+    Returns:
+        A functional model with softmax output `[B, T, num_tags]` when `crf=False`, else a
+        `CRFTagger` with emission potentials `[B, T, num_tags]` (see the module docstring).
+    """
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    num_tags = check_positive_int("num_tags", num_tags)
+    dropout = check_rate("dropout", dropout)
+    dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
+    words = keras.Input(shape=(None,), dtype="int32", name="words")
+    inputs = [words]
+    x = make_embedding(
+        vocab_size,
+        dim,
+        matrix=embedding_matrix,
+        trainable=trainable_embedding,
+        mask_zero=True,
+        name="embedding",
+    )(words)
+    if char_vocab_size is not None:
+        try:
+            char_layer = CharFeatures(
+                char_vocab_size,
+                embedding_dim=char_embedding_dim,
+                encoder=char_encoder,
+                units=char_units,
+                kernel_size=char_kernel_size,
+                name="char_features",
+            )
+        except ValueError as err:
+            raise ModelConfigError(str(err)) from err
+        chars = keras.Input(shape=(None, None), dtype="int32", name="chars")
+        inputs.append(chars)
+        x = keras.layers.Concatenate(name="word_and_chars")([x, char_layer(chars)])
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, name="input_dropout")(x)
+    x = build_recurrent_stack(
+        x,
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        merge_mode=merge_mode,
+        dropout=dropout,
+        return_sequences=True,
+    )
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    model_inputs = inputs if len(inputs) > 1 else words
+    if not crf:
+        probs = keras.layers.Dense(num_tags, activation="softmax", name="probs")(x)
+        return keras.Model(model_inputs, probs, name=name)
+    potentials = keras.layers.Dense(num_tags, name="potentials")(x)
+    potentials = CRF(num_tags, name="crf")(potentials)
+    return CRFTagger(model_inputs, potentials, name=name)
