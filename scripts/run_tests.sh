@@ -9,7 +9,7 @@ VENV=${RNNBOOK_VENV:-.venv}
 export PATH="$PWD/$VENV/bin:$PATH"
 export RNNBOOK_PROFILE=${RNNBOOK_PROFILE:-smoke}
 export RNNBOOK_RESULTS_DIR=${RNNBOOK_RESULTS_DIR:-$PWD/build/test-results}
-export MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0
 
 step() { echo; echo "=== $* ($(date +%H:%M:%S))"; }
 
@@ -17,11 +17,11 @@ step "ruff"
 ruff check src tests notebooks scripts
 
 step "unit tests, KERAS_BACKEND=tensorflow"
-KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
+MPLBACKEND=Agg KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
 
 step "Keras-model tests again, KERAS_BACKEND=torch"
 backend_tests=$(ls tests/test_{models,layers,artifacts,training,scratch,decoding}*.py 2>/dev/null || true)
-KERAS_BACKEND=torch python -m pytest $backend_tests -q -p no:cacheprovider
+MPLBACKEND=Agg KERAS_BACKEND=torch python -m pytest $backend_tests -q -p no:cacheprovider
 
 step "notebooks under nbval, profile $RNNBOOK_PROFILE"
 notebooks=$(ls notebooks/[0-9][0-9]_*.ipynb 2>/dev/null || true)

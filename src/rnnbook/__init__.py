@@ -2,8 +2,12 @@
 
 import os as _os
 
-# TensorFlow's C++ start-up chatter would land in every notebook's committed outputs; this must be
-# set before TensorFlow is first imported, so it lives here (setdefault: a user's choice wins).
+from rnnbook import _quiet
+
+# TensorFlow's start-up chatter would land in every notebook's committed outputs: set the log
+# level before TensorFlow is first imported (setdefault: a user's choice wins) and silence the
+# lines it prints before its logging is configured (see rnnbook._quiet).
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_quiet.install()
 
 __version__ = "0.1.0"

@@ -79,7 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "KERAS_BACKEND": args.backend or os.environ.get("KERAS_BACKEND", "tensorflow"),
         "RNNBOOK_SAMPLES": "1" if args.samples else os.environ.get("RNNBOOK_SAMPLES", "0"),
         "RNNBOOK_RESULTS_DIR": str(root / "results" if args.in_place else out_dir / "results"),
-        "MPLBACKEND": "Agg",
+        # figures must reach the executed notebook even if the caller exported MPLBACKEND=Agg
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     minutes = PROFILES[profile].minutes_per_notebook * len(notebooks)
     print(
