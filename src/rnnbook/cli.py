@@ -43,8 +43,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     if not args.name:
         print(f"rnnbook data {args.action}: name a dataset or 'all'", file=sys.stderr)
         return 2
+    try:
+        names = _dataset_names(args.name)
+    except datasets.DatasetError as error:
+        print(f"rnnbook data {args.action}: {error}", file=sys.stderr)
+        return 2
     status = 0
-    for name in _dataset_names(args.name):
+    for name in names:
         try:
             if args.action == "fetch":
                 paths = datasets.fetch(name, progress=True)
