@@ -20,12 +20,13 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from rnnbook.atomic import write_text_atomic
 
 __all__ = [
     "CODE_STUB",
@@ -163,18 +164,6 @@ def solution_lines(nb: NotebookNode) -> set[str]:
     return inside - outside - set(CODE_STUB) - {""}
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate_student_versions(
     src_dir: str | os.PathLike[str] = "notebooks",
     out_dir: str | os.PathLike[str] = "notebooks/exercises",
@@ -200,7 +189,7 @@ def generate_student_versions(
         if current != text.encode("utf-8"):
             changed.append(target)
             if not check:
-                _write_atomic(target, text)
+                write_text_atomic(target, text)
     wanted = {p.name for p in sources}
     if out.is_dir():
         for orphan in sorted(out.glob("*.ipynb")):

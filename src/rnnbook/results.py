@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from rnnbook.atomic import write_text_atomic
 from rnnbook.config import Profile, environment_report, seconds_since_setup
 from rnnbook.paths import results_dir
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plain(value: Any) -> Any:
@@ -65,7 +52,7 @@ def save_results(
         "splits": dict(splits or {}),
     }
     path = Path(directory or results_dir()) / f"{notebook}.json"
-    _atomic_write_text(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+    write_text_atomic(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
     return record
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rnnbook.atomic import write_text_atomic
 
 __all__ = [
     "END",
@@ -352,15 +353,7 @@ class Vocabulary:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"format": _FORMAT, "version": _FORMAT_VERSION, **self.get_config()}
         text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_text_atomic(path, text)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Vocabulary:

@@ -32,6 +32,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from rnnbook.atomic import atomic_path
+
 __all__ = [
     "FitResult",
     "ThroughputCallback",
@@ -196,15 +198,8 @@ class ThroughputCallback(keras.callbacks.Callback):
 
 def _atomic_write(path: Path, write: Any) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path``; remove ``tmp`` on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = ".weights.h5" if path.name.endswith(".weights.h5") else path.suffix
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{suffix}")
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
