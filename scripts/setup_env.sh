@@ -11,4 +11,4 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e ".[tensorflow,notebooks,dev]"
-echo "setup: $VENV ready ($("$VENV/bin/python" -c 'import keras; print("keras", keras.__version__)'))"
+echo "setup: $VENV ready ($("$VENV/bin/python" -c 'import rnnbook, keras; print("keras", keras.__version__)'))"
