@@ -46,3 +46,14 @@ def test_load_results_names_a_broken_file(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="bad.json"):
         load_results(tmp_path)
+
+
+def test_results_file_gets_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    save_results("x", {"a": 1}, profile=get_profile("smoke"), wall_time_s=0, directory=tmp_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE((tmp_path / "x.json").stat().st_mode)
+    assert mode == 0o666 & ~umask, oct(mode)

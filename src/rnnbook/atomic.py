@@ -9,6 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _default_file_mode() -> int:
+    """0o666 less the process umask: what ``open(path, "w")`` would have given the file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _compound_suffix(name: str) -> str:
     """``.weights.h5`` for ``best.weights.h5`` (Keras checks it), else the plain suffix."""
     return ".weights.h5" if name.endswith(".weights.h5") else Path(name).suffix
@@ -30,6 +37,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():  # mkstemp makes files private (0600); give the usual permissions
+            os.chmod(tmp, _default_file_mode())
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
