@@ -1,0 +1,140 @@
+"""Next-token training data: cut one long id sequence into (input, target) windows.
+
+A window of ``seq_len + 1`` consecutive ids gives the input ``ids[s : s + seq_len]`` and the
+target ``ids[s + 1 : s + seq_len + 1]`` (the same text shifted by one): at every position the
+model learns to predict the next token. Windows do not overlap (``stride = seq_len`` by default),
+so an epoch sees each id once as a target.
+
+- :func:`next_token_windows`: fixed NumPy arrays ``(x, y)``, for validation or small data.
+- :class:`NextTokenWindows`: a ``keras.utils.PyDataset`` of training batches that draws a new
+  random start offset in ``[0, seq_len)`` and a new window order every epoch, so the model does
+  not always see the text cut at the same places. Batches are full (the remainder is dropped), so
+  every batch has the same shape and the backend compiles one training step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = ["NextTokenWindows", "next_token_windows"]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"ids must be a 1-D sequence of token ids, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"ids must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.int32)
+
+
+def next_token_windows(
+    ids: Sequence[int] | np.ndarray,
+    seq_len: int,
+    *,
+    stride: int | None = None,
+    offset: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and next-token targets ``[N, seq_len]`` (int32) from windows of ``ids``.
+
+    Window ``i`` starts at ``offset + i * stride`` (``stride`` defaults to ``seq_len``); only
+    windows with all ``seq_len + 1`` ids inside ``ids`` are kept.
+    """
+    arr = _as_ids(ids)
+    seq_len = _positive_int("seq_len", seq_len)
+    stride = seq_len if stride is None else _positive_int("stride", stride)
+    if isinstance(offset, bool) or not isinstance(offset, int | np.integer) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    n = (arr.size - offset - seq_len - 1) // stride + 1 if arr.size >= offset + seq_len + 1 else 0
+    if n == 0:
+        raise ValueError(f"{arr.size} ids (offset {offset}) are too few for one window of "
+                         f"seq_len + 1 = {seq_len + 1}")
+    starts = offset + stride * np.arange(n)
+    index = starts[:, None] + np.arange(seq_len + 1)[None, :]
+    windows = arr[index]
+    return windows[:, :-1], windows[:, 1:]
+
+
+class NextTokenWindows(keras.utils.PyDataset):
+    """Training batches ``(x, y)`` of shape ``[batch_size, seq_len]`` from one id sequence.
+
+    With ``shuffle`` the window order is shuffled and, with ``random_offset``, the windows start at
+    a random offset in ``[0, seq_len)``; both are redrawn at the end of every epoch from a
+    generator seeded by ``seed``. Every epoch has the same number of full batches,
+    ``len(self)``; windows that do not fill a batch are dropped unless ``drop_remainder=False``
+    (then the last batch is smaller; use that for evaluation). ``tokens_per_batch`` is
+    ``batch_size * seq_len`` (for :func:`rnnbook.training.fit`).
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[int] | np.ndarray,
+        seq_len: int,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        random_offset: bool = True,
+        drop_remainder: bool = True,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.ids = _as_ids(ids)
+        self.seq_len = _positive_int("seq_len", seq_len)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.shuffle = bool(shuffle)
+        self.random_offset = bool(random_offset)
+        self.drop_remainder = bool(drop_remainder)
+        self._rng = np.random.default_rng(seed)
+        # windows available at the largest offset, so every epoch has the same count
+        max_offset = self.seq_len - 1 if self.random_offset else 0
+        self.num_windows = max((self.ids.size - max_offset - 1) // self.seq_len, 0)
+        batches = (self.num_windows // self.batch_size if self.drop_remainder
+                   else math.ceil(self.num_windows / self.batch_size))
+        if batches == 0:
+            raise ValueError(
+                f"{self.ids.size} ids give {self.num_windows} windows of seq_len={self.seq_len}, "
+                f"not enough for one batch of {self.batch_size}")
+        self._num_batches = batches
+        self.offset = 0
+        self.order = np.arange(self.num_windows)
+        self._draw()
+
+    @property
+    def tokens_per_batch(self) -> int:
+        return self.batch_size * self.seq_len
+
+    @property
+    def num_batches(self) -> int:
+        return self._num_batches
+
+    def __len__(self) -> int:
+        return self._num_batches
+
+    def _draw(self) -> None:
+        self.offset = int(self._rng.integers(self.seq_len)) if self.random_offset else 0
+        self.order = (self._rng.permutation(self.num_windows) if self.shuffle
+                      else np.arange(self.num_windows))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= index < self._num_batches:
+            raise IndexError(f"batch {index} out of range (0..{self._num_batches - 1})")
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        starts = self.offset + rows * self.seq_len
+        windows = self.ids[starts[:, None] + np.arange(self.seq_len + 1)[None, :]]
+        return windows[:, :-1], windows[:, 1:]
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle or self.random_offset:
+            self._draw()
