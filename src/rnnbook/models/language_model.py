@@ -140,6 +140,8 @@ class LanguageModelStepper:
     def step(self, token_ids: Any, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Feed one token per row (`[B]` or `[B, 1]`); return logits `[B, V]` and new states."""
         tokens = np.asarray(token_ids, dtype="int32").reshape(-1, 1)
-        outputs = self.step_model([tokens, *states], training=False)
-        outputs = [keras.ops.convert_to_numpy(o) for o in outputs]
+        # predict_on_batch runs the compiled inference function: ~10x faster per step than an
+        # eager call, which matters when generating hundreds of tokens one at a time
+        outputs = self.step_model.predict_on_batch([tokens, *[np.asarray(s) for s in states]])
+        outputs = [np.asarray(o) for o in outputs]
         return outputs[0], outputs[1:]
