@@ -4,6 +4,8 @@ rnnbook data list|fetch|verify|path NAME   the datasets (NAME may be ``all``)
 rnnbook run                                execute every notebook, summarise the results
 rnnbook exercises [--check]                regenerate the student notebooks
 rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
+rnnbook bench [--grid tiny|cpu|full]       Keras recurrent layers vs native PyTorch, tokens/s
+rnnbook report                             regenerate docs/results.md from results/*.json
 rnnbook env                                backend, device and versions
 """
 
@@ -69,6 +71,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rnnbook import workbook
+    from rnnbook.backends import BackendError, check_backend, choose_backend
     from rnnbook.config import PROFILES
     from rnnbook.paths import checkout_root
 
@@ -78,10 +81,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if profile not in PROFILES:
         print(f"--profile {profile}: expected one of {', '.join(PROFILES)}", file=sys.stderr)
         return 2
+    try:
+        backend = (
+            check_backend(args.backend, source="--backend") if args.backend else choose_backend()
+        )
+    except BackendError as error:
+        print(error, file=sys.stderr)
+        return 2
     out_dir = Path(args.out).resolve()
     variables = {
         "RNNBOOK_PROFILE": profile,
-        "KERAS_BACKEND": args.backend or os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "KERAS_BACKEND": backend,
         "RNNBOOK_SAMPLES": "1" if args.samples else os.environ.get("RNNBOOK_SAMPLES", "0"),
         "RNNBOOK_RESULTS_DIR": str(root / "results" if args.in_place else out_dir / "results"),
         # figures must reach the executed notebook even if the caller exported MPLBACKEND=Agg
@@ -173,6 +183,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rnnbook import bench, reports
+
+    shapes, size = bench.GRIDS[args.grid]
+    if args.cells:
+        shapes = [s for s in shapes if s.cell in args.cells]
+    print(f"rnnbook bench: {len(shapes)} rows, grid {args.grid}, units {size.units}, "
+          f"{size.warmup} warm-up + {size.repeats} timed steps each")
+    rows = bench.run_bench(shapes, size, reference=not args.no_reference)
+    out = Path(args.out)
+    merged = bench.merge_rows(reports.load_bench_rows(out), rows) if args.merge else rows
+    reports.write_bench_report(merged, out, Path(args.docs) if args.docs else None)
+    print(f"written: {out}" + (f", {args.docs}/benchmarks.md" if args.docs else ""))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rnnbook import reports
+    from rnnbook.atomic import write_text_atomic
+
+    records = reports.load_run_records(Path(args.results))
+    if not records:
+        print(f"rnnbook report: no results files in {args.results}", file=sys.stderr)
+        return 2
+    target = Path(args.docs) / "results.md"
+    write_text_atomic(target, reports.results_markdown(records))
+    print(f"written: {target} ({len(records)} results files)")
+    return 0
+
+
 def cmd_env(args: argparse.Namespace) -> int:
     from rnnbook.config import environment_report, format_report
 
@@ -214,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backend",
         choices=["tensorflow", "jax", "torch"],
-        help="Keras backend (default KERAS_BACKEND, else tensorflow)",
+        help="Keras backend (default KERAS_BACKEND, else keras.json, else the first installed "
+        "of tensorflow, jax, torch)",
     )
     run.add_argument(
         "--samples",
@@ -249,6 +290,28 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--model", required=True, help="folder written by save_artifacts")
     sentiment.add_argument("text", nargs="*", help="review text(s); read stdin lines if none")
     sentiment.set_defaults(func=cmd_predict)
+
+    bench = sub.add_parser(
+        "bench", help="training tokens/s of Keras recurrent layers against native torch.nn"
+    )
+    bench.add_argument(
+        "--grid", choices=["tiny", "cpu", "full"], default="tiny",
+        help="tiny: CI smoke (seconds); cpu: T=100, B=64, 24 rows; full: the whole grid (GPU)",
+    )
+    bench.add_argument("--cells", nargs="+", choices=["simple", "gru", "lstm"],
+                       help="only these cells")
+    bench.add_argument("--no-reference", action="store_true",
+                       help="skip the native PyTorch reference (no torch installed)")
+    bench.add_argument("--out", default="results/bench.json", help="rows are written here")
+    bench.add_argument("--merge", action="store_true",
+                       help="keep rows already in --out for other backends/devices/shapes")
+    bench.add_argument("--docs", help="also write DOCS/benchmarks.md and its figure")
+    bench.set_defaults(func=cmd_bench)
+
+    report = sub.add_parser("report", help="regenerate docs/results.md from the results files")
+    report.add_argument("--results", default="results", help="folder of results/*.json")
+    report.add_argument("--docs", default="docs", help="folder for results.md")
+    report.set_defaults(func=cmd_report)
 
     env = sub.add_parser("env", help="print backend, device, versions and profile")
     env.set_defaults(func=cmd_env)

@@ -1,0 +1,257 @@
+"""`rnnbook bench`: training speed of Keras recurrent layers against native PyTorch.
+
+For each shape (cell, layers, direction, sequence length, batch, masked or not) the same
+many-to-one model is trained for a fixed number of steps twice: once in Keras on the current
+backend, once written directly in PyTorch (`torch.nn.RNN/GRU/LSTM`, cuDNN on a GPU, with
+`pack_padded_sequence` for the masked rows) as the reference. Both see the same token ids,
+embedding width, units, loss (binary cross-entropy on the last state) and optimizer (Adam).
+
+A step's time is the median of ``repeats`` timed steps after ``warmup`` untimed ones (which
+absorb graph building and XLA/TorchScript compilation); every timed step ends by reading the loss
+back to the host, which synchronises the device. Tokens/s counts input positions, padding
+included, so masked and unmasked rows are comparable. This is a benchmark: nothing asserts a
+speed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+CELLS = ("simple", "gru", "lstm")
+ROW_KEY = ("cell", "layers", "bidirectional", "seq_len", "batch", "masked", "backend", "device")
+
+
+@dataclass(frozen=True)
+class BenchShape:
+    """One row of the benchmark: what is trained."""
+
+    cell: str
+    layers: int
+    bidirectional: bool
+    seq_len: int
+    batch: int
+    masked: bool
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    """How big each model is and how long each row is timed."""
+
+    units: int
+    embedding_dim: int
+    vocab_size: int
+    warmup: int
+    repeats: int
+
+
+def grid(
+    *,
+    cells: Iterable[str] = CELLS,
+    layers: Iterable[int] = (1, 2),
+    bidirectional: Iterable[bool] = (False, True),
+    seq_lens: Iterable[int] = (100, 400),
+    batches: Iterable[int] = (64, 256),
+    masked: Iterable[bool] = (False, True),
+) -> list[BenchShape]:
+    """Every combination of the given values, as shapes."""
+    return [
+        BenchShape(c, n, b, t, bs, m)
+        for c, n, b, t, bs, m in itertools.product(
+            cells, layers, bidirectional, seq_lens, batches, masked
+        )
+    ]
+
+
+# `tiny` runs in CI in seconds; `cpu` fits a 2-core machine in minutes (one length and batch);
+# `full` is the whole grid the issue asks for, sized for a GPU.
+GRIDS: dict[str, tuple[list[BenchShape], BenchSize]] = {
+    "tiny": (
+        grid(layers=(1,), bidirectional=(False,), seq_lens=(20,), batches=(8,)),
+        BenchSize(units=16, embedding_dim=8, vocab_size=50, warmup=1, repeats=3),
+    ),
+    "cpu": (
+        grid(seq_lens=(100,), batches=(64,)),
+        BenchSize(units=128, embedding_dim=64, vocab_size=1000, warmup=2, repeats=5),
+    ),
+    "full": (
+        grid(),
+        BenchSize(units=256, embedding_dim=128, vocab_size=1000, warmup=3, repeats=10),
+    ),
+}
+
+
+def make_batch(shape: BenchShape, vocab_size: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Token ids `[B, T]` (right-padded with 0 when masked), lengths `[B]` and labels `[B, 1]`."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, vocab_size, size=(shape.batch, shape.seq_len)).astype("int32")
+    if shape.masked:
+        lengths = rng.integers(max(1, shape.seq_len // 4), shape.seq_len + 1, size=shape.batch)
+        x[np.arange(shape.seq_len)[None, :] >= lengths[:, None]] = 0
+    else:
+        lengths = np.full(shape.batch, shape.seq_len)
+    y = rng.integers(0, 2, size=(shape.batch, 1)).astype("float32")
+    return x, lengths.astype("int64"), y
+
+
+def median_step_seconds(step: Callable[[], Any], *, warmup: int, repeats: int) -> float:
+    """Median wall time of ``step()`` over ``repeats`` calls after ``warmup`` untimed ones.
+
+    ``step`` must return only once the device has finished (e.g. by reading the loss back).
+    """
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def keras_step(shape: BenchShape, size: BenchSize) -> Callable[[], float]:
+    """A function that runs one Keras training step on a fixed batch and returns the loss."""
+    import keras
+
+    from rnnbook.models.recurrent import build_recurrent_stack, make_embedding
+
+    x, _, y = make_batch(shape, size.vocab_size)
+    inputs = keras.Input(shape=(shape.seq_len,), dtype="int32")
+    h = make_embedding(size.vocab_size, size.embedding_dim, mask_zero=shape.masked)(inputs)
+    h = build_recurrent_stack(
+        h,
+        cell=shape.cell,
+        units=size.units,
+        num_layers=shape.layers,
+        bidirectional=shape.bidirectional,
+    )
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+
+    def step() -> float:
+        return float(model.train_on_batch(x, y))  # float(...) waits for the device
+
+    return step
+
+
+def torch_reference_step(shape: BenchShape, size: BenchSize) -> Callable[[], float]:
+    """The same model and step written directly in PyTorch (cuDNN on a GPU)."""
+    import torch
+    from torch import nn
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(0)
+    rnn_class = {"simple": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[shape.cell]
+    directions = 2 if shape.bidirectional else 1
+
+    class Reference(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(size.vocab_size, size.embedding_dim, padding_idx=0)
+            self.rnn = rnn_class(
+                size.embedding_dim,
+                size.units,
+                num_layers=shape.layers,
+                batch_first=True,
+                bidirectional=shape.bidirectional,
+            )
+            self.head = nn.Linear(size.units * directions, 1)
+
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+            h = self.embedding(x)
+            if shape.masked:
+                h = nn.utils.rnn.pack_padded_sequence(
+                    h, lengths, batch_first=True, enforce_sorted=False
+                )
+            _, state = self.rnn(h)
+            last = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c)
+            last = last.view(shape.layers, directions, x.shape[0], size.units)[-1]
+            return self.head(torch.cat(list(last), dim=-1))
+
+    x, lengths, y = make_batch(shape, size.vocab_size)
+    x_t = torch.as_tensor(x, dtype=torch.long, device=device)
+    y_t = torch.as_tensor(y, device=device)
+    lengths_t = torch.as_tensor(lengths)  # pack_padded_sequence wants lengths on the CPU
+    model = Reference().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.BCEWithLogitsLoss()
+
+    def step() -> float:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x_t, lengths_t), y_t)
+        loss.backward()
+        optimizer.step()
+        return float(loss.item())  # .item() waits for the device
+
+    return step
+
+
+def run_bench(
+    shapes: Iterable[BenchShape],
+    size: BenchSize,
+    *,
+    reference: bool = True,
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Time every shape on the current Keras backend (and in PyTorch); return one row each."""
+    import keras
+
+    from rnnbook.config import environment_report
+
+    report = environment_report()
+    rows = []
+    for shape in shapes:
+        tokens = shape.batch * shape.seq_len
+        keras.backend.clear_session()
+        ours = median_step_seconds(keras_step(shape, size), warmup=size.warmup,
+                                   repeats=size.repeats)
+        ref = None
+        if reference:
+            ref = median_step_seconds(torch_reference_step(shape, size), warmup=size.warmup,
+                                      repeats=size.repeats)
+        row = {
+            **asdict(shape),
+            "units": size.units,
+            "backend": report["backend"],
+            "device": report["device"],
+            "step_ms": 1000 * ours,
+            "tokens_per_s": tokens / ours,
+            "reference_step_ms": None if ref is None else 1000 * ref,
+            "reference_tokens_per_s": None if ref is None else tokens / ref,
+            "ratio": None if ref is None else ref / ours,
+        }
+        rows.append(row)
+        log(format_row(row))
+    return rows
+
+
+def format_row(row: dict[str, Any]) -> str:
+    """One aligned line for the terminal."""
+    direction = "bi" if row["bidirectional"] else "uni"
+    ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
+    reference = (
+        "" if row["reference_tokens_per_s"] is None
+        else f"  torch.nn {row['reference_tokens_per_s']:>11,.0f}"
+    )
+    return (
+        f"{row['backend']:10} {row['cell']:6} {row['layers']}x {direction:3} "
+        f"T={row['seq_len']:<4} B={row['batch']:<4} {'masked' if row['masked'] else 'dense ':6}  "
+        f"{row['tokens_per_s']:>11,.0f} tok/s{reference}{ratio}"
+    )
+
+
+def merge_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``old`` with any row of the same shape, backend and device replaced by ``new``'s."""
+
+    def key(row: dict[str, Any]) -> tuple:
+        return tuple(row[k] for k in ROW_KEY)
+
+    replaced = {key(r) for r in new}
+    return [r for r in old if key(r) not in replaced] + list(new)

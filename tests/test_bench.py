@@ -1,0 +1,71 @@
+"""`rnnbook bench`: its batches, its timing rule, and that both sides really train."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rnnbook import bench
+
+TINY = bench.BenchSize(units=8, embedding_dim=4, vocab_size=30, warmup=1, repeats=2)
+
+
+def test_grid_is_the_full_product():
+    shapes = bench.grid()
+    assert len(shapes) == 3 * 2 * 2 * 2 * 2 * 2
+    assert len(set(shapes)) == len(shapes)
+    assert {s.cell for s in shapes} == {"simple", "gru", "lstm"}
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_batches_are_right_padded_with_the_stated_lengths(masked):
+    shape = bench.BenchShape("lstm", 1, False, seq_len=40, batch=32, masked=masked)
+    x, lengths, y = bench.make_batch(shape, vocab_size=30)
+    assert x.shape == (32, 40) and y.shape == (32, 1) and lengths.shape == (32,)
+    positions = np.arange(40)[None, :]
+    assert np.all(x[positions < lengths[:, None]] > 0)
+    assert np.all(x[positions >= lengths[:, None]] == 0)
+    if masked:
+        assert lengths.min() >= 1 and lengths.max() <= 40 and len(set(lengths)) > 1
+    else:
+        assert np.all(lengths == 40)
+
+
+def test_median_of_the_timed_steps_after_warmup(monkeypatch):
+    clock = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])  # timed steps take 1, 3 and 2 seconds
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(clock))
+    calls = []
+    result = bench.median_step_seconds(lambda: calls.append(1), warmup=2, repeats=3)
+    assert result == 2.0
+    assert len(calls) == 5
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("make_step", [bench.keras_step, bench.torch_reference_step])
+def test_both_sides_train_the_same_task(make_step, masked):
+    shape = bench.BenchShape("gru", 2, True, seq_len=12, batch=16, masked=masked)
+    step = make_step(shape, TINY)
+    losses = [step() for _ in range(30)]
+    assert all(math.isfinite(v) for v in losses)
+    assert losses[-1] < losses[0]  # a fixed batch is memorised: the loss falls
+
+
+def test_run_bench_rows_and_ratio():
+    shapes = [bench.BenchShape("simple", 1, False, seq_len=8, batch=4, masked=True)]
+    rows = bench.run_bench(shapes, TINY, log=lambda line: None)
+    (row,) = rows
+    for field in ("cell", "layers", "bidirectional", "seq_len", "batch", "masked", "backend",
+                  "device", "tokens_per_s", "reference_tokens_per_s", "ratio"):
+        assert field in row
+    assert row["tokens_per_s"] == pytest.approx(32 / (row["step_ms"] / 1000))
+    assert row["ratio"] == pytest.approx(row["tokens_per_s"] / row["reference_tokens_per_s"])
+
+
+def test_merge_replaces_only_the_same_shape_backend_and_device():
+    base = {"cell": "lstm", "layers": 1, "bidirectional": False, "seq_len": 100, "batch": 64,
+            "masked": False, "backend": "jax", "device": "CPU (2 cores)", "tokens_per_s": 1.0}
+    other_backend = {**base, "backend": "torch"}
+    newer = {**base, "tokens_per_s": 2.0}
+    merged = bench.merge_rows([base, other_backend], [newer])
+    assert len(merged) == 2
+    assert {r["backend"]: r["tokens_per_s"] for r in merged} == {"jax": 2.0, "torch": 1.0}
