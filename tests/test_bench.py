@@ -69,3 +69,19 @@ def test_merge_replaces_only_the_same_shape_backend_and_device():
     merged = bench.merge_rows([base, other_backend], [newer])
     assert len(merged) == 2
     assert {r["backend"]: r["tokens_per_s"] for r in merged} == {"jax": 2.0, "torch": 1.0}
+
+
+def _row(backend, cell, speed):
+    return {"cell": cell, "layers": 1, "bidirectional": False, "seq_len": 100, "batch": 64,
+            "masked": False, "backend": backend, "device": "GPU", "tokens_per_s": speed}
+
+
+def test_fastest_backend_uses_the_geometric_mean_over_common_shapes():
+    rows = [_row("jax", "gru", 100.0), _row("jax", "lstm", 400.0),  # geometric mean 200
+            _row("torch", "gru", 300.0), _row("torch", "lstm", 120.0),  # 189.7
+            _row("torch", "simple", 1e9)]  # only torch ran it: ignored
+    assert bench.fastest_backend(rows) == "jax"
+    with pytest.raises(ValueError, match="share no shape"):
+        bench.fastest_backend([_row("jax", "gru", 1.0), _row("torch", "lstm", 1.0)])
+    with pytest.raises(ValueError, match="no bench rows"):
+        bench.fastest_backend([])

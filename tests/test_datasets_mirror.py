@@ -156,3 +156,21 @@ def test_shakespeare(mirror):
     text = ds.load_shakespeare(val_fraction=0.1)
     assert len(text.train) + len(text.val) == 1_115_394
     assert text.train.startswith("First Citizen:\nBefore we proceed any further, hear me speak.")
+
+
+def test_staged_copy_is_the_smallest_complete_form_and_resolves_as_a_mirror(mirror, tmp_path,
+                                                                             monkeypatch):
+    from rnnbook.datasets.stage import stage_datasets
+
+    staged = stage_datasets(["imdb", "tinyshakespeare"], tmp_path / "stage")
+    by_dataset = {f.dataset: f for f in staged}
+    # the labelled tarball alone (29 MB), not the labelled + unlabelled pair (57 MB)
+    assert by_dataset["imdb"].form == "mirror-labeled"
+    assert [f.path.name for f in staged if f.dataset == "imdb"] == ["aclImdb_labeled.tar.gz"]
+    assert sorted(p.name for p in (tmp_path / "stage").rglob("*") if p.is_file()) == [
+        "aclImdb_labeled.tar.gz", "shakespeare.txt"]
+    monkeypatch.setenv("RNNBOOK_DATA_MIRROR", str(tmp_path / "stage"))
+    report = ds.verify("imdb", counts=False)
+    assert report.ok and report.form == "mirror-labeled", report.format()
+    with pytest.raises(ds.DatasetUnavailableError, match="spa-eng"):
+        stage_datasets(["spa-eng"], tmp_path / "elsewhere")

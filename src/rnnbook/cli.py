@@ -1,6 +1,7 @@
 """The ``rnnbook`` command line: a thin layer over the library.
 
 rnnbook data list|fetch|verify|path NAME   the datasets (NAME may be ``all``)
+rnnbook data stage NAME --to DIR           smallest verified copy, laid out as a mirror
 rnnbook run                                execute every notebook, summarise the results
 rnnbook exercises [--check]                regenerate the student notebooks
 rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
@@ -50,6 +51,21 @@ def cmd_data(args: argparse.Namespace) -> int:
     except datasets.DatasetError as error:
         print(f"rnnbook data {args.action}: {error}", file=sys.stderr)
         return 2
+    if args.action == "stage":
+        if not args.to:
+            print("rnnbook data stage: give --to FOLDER", file=sys.stderr)
+            return 2
+        from rnnbook.datasets.stage import stage_datasets
+
+        try:
+            staged = stage_datasets(names, Path(args.to))
+        except datasets.DatasetError as error:
+            print(f"rnnbook data stage: {error}", file=sys.stderr)
+            return 1
+        for f in staged:
+            print(f"{f.dataset:16} {f.form:16} {f.size:>12,} bytes  {f.path}")
+        print(f"staged {sum(f.size for f in staged):,} bytes in {len(staged)} files")
+        return 0
     status = 0
     for name in names:
         try:
@@ -186,15 +202,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rnnbook import bench, reports
 
+    if args.fastest:
+        rows = [r for path in args.fastest for r in reports.load_bench_rows(Path(path))]
+        print(bench.fastest_backend(rows))
+        return 0
     shapes, size = bench.GRIDS[args.grid]
     if args.cells:
         shapes = [s for s in shapes if s.cell in args.cells]
     print(f"rnnbook bench: {len(shapes)} rows, grid {args.grid}, units {size.units}, "
           f"{size.warmup} warm-up + {size.repeats} timed steps each")
-    rows = bench.run_bench(shapes, size, reference=not args.no_reference)
     out = Path(args.out)
-    merged = bench.merge_rows(reports.load_bench_rows(out), rows) if args.merge else rows
-    reports.write_bench_report(merged, out, Path(args.docs) if args.docs else None)
+    earlier = reports.load_bench_rows(out) if args.merge else []
+
+    def save(rows: list[dict]) -> None:  # after every row, so an interrupted run keeps its rows
+        reports.write_bench_json(out, bench.merge_rows(earlier, rows))
+
+    rows = bench.run_bench(shapes, size, reference=not args.no_reference, on_row=save)
+    reports.write_bench_report(
+        bench.merge_rows(earlier, rows), out, Path(args.docs) if args.docs else None
+    )
     print(f"written: {out}" + (f", {args.docs}/benchmarks.md" if args.docs else ""))
     return 0
 
@@ -235,8 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Datasets resolve cache → mirror (RNNBOOK_DATA_MIRROR) → download; "
         "every file is checked against its sha256.",
     )
-    data.add_argument("action", choices=["list", "fetch", "verify", "path"])
+    data.add_argument("action", choices=["list", "fetch", "verify", "path", "stage"])
     data.add_argument("name", nargs="?", help="dataset name (see `rnnbook data list`) or 'all'")
+    data.add_argument("--to", help="stage: copy the smallest complete form of each dataset into "
+                      "TO/<dataset dir>/ (a folder usable as RNNBOOK_DATA_MIRROR)")
     data.set_defaults(func=cmd_data)
 
     run = sub.add_parser(
@@ -295,9 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="training tokens/s of Keras recurrent layers against native torch.nn"
     )
     bench.add_argument(
-        "--grid", choices=["tiny", "cpu", "full"], default="tiny",
-        help="tiny: CI smoke (seconds); cpu: T=100, B=64, 24 rows; full: the whole grid (GPU)",
+        "--grid", choices=["tiny", "cpu", "pick", "full"], default="tiny",
+        help="tiny: CI smoke (seconds); cpu: T=100, B=64, 24 rows; pick: 4 rows to compare "
+        "backends; full: 48 rows at T=100/B=64 and T=400/B=256 (GPU)",
     )
+    bench.add_argument("--fastest", nargs="+", metavar="JSON",
+                       help="print the fastest backend in these bench files, and run nothing")
     bench.add_argument("--cells", nargs="+", choices=["simple", "gru", "lstm"],
                        help="only these cells")
     bench.add_argument("--no-reference", action="store_true",
