@@ -12,8 +12,9 @@ TINY = bench.BenchSize(units=8, embedding_dim=4, vocab_size=30, warmup=1, repeat
 
 def test_grid_is_the_full_product():
     shapes = bench.grid()
-    assert len(shapes) == 3 * 2 * 2 * 2 * 2 * 2
+    assert len(shapes) == 3 * 2 * 2 * 2 * 2 * 3  # masked rows twice: Keras mask, length-aware
     assert len(set(shapes)) == len(shapes)
+    assert all(s.masked for s in shapes if s.length_aware)
     assert {s.cell for s in shapes} == {"simple", "gru", "lstm"}
 
 
@@ -63,7 +64,8 @@ def test_run_bench_rows_and_ratio():
 
 def test_merge_replaces_only_the_same_shape_backend_and_device():
     base = {"cell": "lstm", "layers": 1, "bidirectional": False, "seq_len": 100, "batch": 64,
-            "masked": False, "backend": "jax", "device": "CPU (2 cores)", "tokens_per_s": 1.0}
+            "masked": False, "length_aware": False, "backend": "jax", "device": "CPU (2 cores)",
+            "tokens_per_s": 1.0}
     other_backend = {**base, "backend": "torch"}
     newer = {**base, "tokens_per_s": 2.0}
     merged = bench.merge_rows([base, other_backend], [newer])
@@ -73,7 +75,8 @@ def test_merge_replaces_only_the_same_shape_backend_and_device():
 
 def _row(backend, cell, speed):
     return {"cell": cell, "layers": 1, "bidirectional": False, "seq_len": 100, "batch": 64,
-            "masked": False, "backend": backend, "device": "GPU", "tokens_per_s": speed}
+            "masked": False, "length_aware": False, "backend": backend, "device": "GPU",
+            "tokens_per_s": speed}
 
 
 def test_fastest_backend_uses_the_geometric_mean_over_common_shapes():
@@ -85,3 +88,15 @@ def test_fastest_backend_uses_the_geometric_mean_over_common_shapes():
         bench.fastest_backend([_row("jax", "gru", 1.0), _row("torch", "lstm", 1.0)])
     with pytest.raises(ValueError, match="no bench rows"):
         bench.fastest_backend([])
+
+
+def test_length_aware_rows_train_and_are_rows_of_their_own():
+    masked = bench.BenchShape("lstm", 2, True, seq_len=10, batch=8, masked=True)
+    length_aware = bench.BenchShape("lstm", 2, True, seq_len=10, batch=8, masked=True,
+                                    length_aware=True)
+    step = bench.keras_step(length_aware, TINY)
+    losses = [step() for _ in range(30)]
+    assert losses[-1] < losses[0]
+    assert bench.merge_rows([{**_row("jax", "lstm", 1.0), **bench.asdict(masked)}],
+                            [{**_row("jax", "lstm", 2.0), **bench.asdict(length_aware)}])[0][
+        "tokens_per_s"] == 1.0  # a length-aware row is a different row, not a replacement

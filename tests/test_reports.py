@@ -43,7 +43,7 @@ def test_bench_report_round_trip(tmp_path):
     reports.write_bench_report([row], tmp_path / "bench.json", tmp_path / "docs")
     assert reports.load_bench_rows(tmp_path / "bench.json") == [row]
     page = (tmp_path / "docs" / "benchmarks.md").read_text()
-    assert "| torch   | lstm | 2      | bi  | 100 | 64    | yes    | 128   | 64,000" in page
+    assert "| torch   | lstm | 2      | bi  | 100 | 64    | mask   | 128   | 64,000" in page
     assert "0.50" in page
     assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 1000
 

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 CELLS = ("simple", "gru", "lstm")
-ROW_KEY = ("cell", "layers", "bidirectional", "seq_len", "batch", "masked", "backend", "device")
+ROW_KEY = ("cell", "layers", "bidirectional", "seq_len", "batch", "masked", "length_aware",
+           "backend", "device")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class BenchShape:
     seq_len: int
     batch: int
     masked: bool
+    length_aware: bool = False  # masked rows only: LengthAwareRNN instead of a Keras mask
 
 
 @dataclass(frozen=True)
@@ -59,14 +61,21 @@ def grid(
     seq_lens: Iterable[int] = (100, 400),
     batches: Iterable[int] = (64, 256),
     masked: Iterable[bool] = (False, True),
+    length_aware: bool = True,
 ) -> list[BenchShape]:
-    """Every combination of the given values, as shapes."""
-    return [
-        BenchShape(c, n, b, t, bs, m)
-        for c, n, b, t, bs, m in itertools.product(
-            cells, layers, bidirectional, seq_lens, batches, masked
-        )
-    ]
+    """Every combination of the given values, as shapes.
+
+    With ``length_aware``, each masked shape also comes as a `LengthAwareRNN` row: the same
+    masked semantics computed without handing the mask to the recurrent layer.
+    """
+    shapes = []
+    for c, n, b, t, bs, m in itertools.product(
+        cells, layers, bidirectional, seq_lens, batches, masked
+    ):
+        shapes.append(BenchShape(c, n, b, t, bs, m))
+        if m and length_aware:
+            shapes.append(BenchShape(c, n, b, t, bs, m, length_aware=True))
+    return shapes
 
 
 # `tiny` runs in CI in seconds; `cpu` fits a 2-core machine in minutes (one length and batch);
@@ -136,6 +145,7 @@ def keras_step(shape: BenchShape, size: BenchSize) -> Callable[[], float]:
         units=size.units,
         num_layers=shape.layers,
         bidirectional=shape.bidirectional,
+        length_aware=shape.length_aware,
     )
     outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(h)
     model = keras.Model(inputs, outputs)
@@ -244,6 +254,11 @@ def run_bench(
     return rows
 
 
+def _shape_key(row: dict[str, Any]) -> tuple:
+    return tuple(bool(row.get(k)) if k == "length_aware" else row[k]
+                 for k in ROW_KEY if k not in ("backend", "device"))
+
+
 def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
     """The backend with the highest geometric-mean tokens/s over the shapes every backend ran."""
     rows = list(rows)
@@ -251,8 +266,7 @@ def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
     if not backends:
         raise ValueError("no bench rows to choose a backend from")
     shapes_per_backend = [
-        {tuple(r[k] for k in ROW_KEY if k not in ("backend", "device"))
-         for r in rows if r["backend"] == b}
+        {_shape_key(r) for r in rows if r["backend"] == b}
         for b in backends
     ]
     common = set.intersection(*shapes_per_backend)
@@ -263,7 +277,7 @@ def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
         speeds = [
             r["tokens_per_s"] for r in rows
             if r["backend"] == backend
-            and tuple(r[k] for k in ROW_KEY if k not in ("backend", "device")) in common
+            and _shape_key(r) in common
         ]
         return float(np.exp(np.mean(np.log(speeds))))
 
@@ -273,6 +287,7 @@ def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
 def format_row(row: dict[str, Any]) -> str:
     """One aligned line for the terminal."""
     direction = "bi" if row["bidirectional"] else "uni"
+    kind = "dense " if not row["masked"] else ("length" if row.get("length_aware") else "masked")
     ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
     reference = (
         "" if row["reference_tokens_per_s"] is None
@@ -280,7 +295,7 @@ def format_row(row: dict[str, Any]) -> str:
     )
     return (
         f"{row['backend']:10} {row['cell']:6} {row['layers']}x {direction:3} "
-        f"T={row['seq_len']:<4} B={row['batch']:<4} {'masked' if row['masked'] else 'dense ':6}  "
+        f"T={row['seq_len']:<4} B={row['batch']:<4} {kind:6}  "
         f"{row['tokens_per_s']:>11,.0f} tok/s{reference}{ratio}"
     )
 
@@ -289,7 +304,7 @@ def merge_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dic
     """``old`` with any row of the same shape, backend and device replaced by ``new``'s."""
 
     def key(row: dict[str, Any]) -> tuple:
-        return tuple(row[k] for k in ROW_KEY)
+        return tuple(bool(row.get(k)) if k == "length_aware" else row[k] for k in ROW_KEY)
 
     replaced = {key(r) for r in new}
     return [r for r in old if key(r) not in replaced] + list(new)

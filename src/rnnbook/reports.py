@@ -87,7 +87,7 @@ def write_bench_json(path: Path, rows: list[dict[str, Any]]) -> None:
     ordered = sorted(
         rows,
         key=lambda r: (r["device"], r["backend"], r["cell"], r["layers"], r["bidirectional"],
-                       r["seq_len"], r["batch"], r["masked"]),
+                       r["seq_len"], r["batch"], r["masked"], bool(r.get("length_aware"))),
     )
     write_text_atomic(path, json.dumps({"rows": ordered}, indent=1) + "\n")
 
@@ -104,6 +104,9 @@ def benchmarks_markdown(rows: list[dict[str, Any]], figure: str | None) -> str:
         "do not edit by hand. Each row trains the same many-to-one model (embedding, recurrent",
         "stack, sigmoid on the last state) in Keras on the named backend and directly in PyTorch",
         "(`torch.nn.RNN/GRU/LSTM`; `pack_padded_sequence` when masked) on the same device.",
+        "masked: `mask` = a Keras mask from `Embedding(mask_zero=True)`; `length-aware` = the same",
+        "semantics through `rnnbook.layers.LengthAwareRNN`, which keeps the mask away from the",
+        "recurrent layer so the fused kernel can run.",
         "Tokens/s counts input positions, padding included; each figure is the median of timed",
         "steps after warm-up steps. ratio = Keras tokens/s ÷ torch.nn tokens/s.\n",
     ]
@@ -120,7 +123,7 @@ def benchmarks_markdown(rows: list[dict[str, Any]], figure: str | None) -> str:
                 "bi" if r["bidirectional"] else "uni",
                 str(r["seq_len"]),
                 str(r["batch"]),
-                "yes" if r["masked"] else "no",
+                ("length-aware" if r.get("length_aware") else "mask") if r["masked"] else "no",
                 str(r.get("units", "-")),
                 _fmt(r["tokens_per_s"], ",.0f"),
                 _fmt(r["reference_tokens_per_s"], ",.0f"),
@@ -152,7 +155,7 @@ def plot_bench_ratios(rows: list[dict[str, Any]], path: Path) -> None:
     labels = [
         f"{r['device'][:14]} {r['backend']} {r['cell']} {r['layers']}x"
         f"{'bi' if r['bidirectional'] else 'uni'} T{r['seq_len']} B{r['batch']}"
-        f"{' m' if r['masked'] else ''}"
+        f"{(' LA' if r.get('length_aware') else ' m') if r['masked'] else ''}"
         for r in rows
     ]
     colours = {"tensorflow": "tab:orange", "jax": "tab:blue", "torch": "tab:red"}

@@ -14,6 +14,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from rnnbook.layers.length_aware import LengthAwareRNN
+
 CELL_TYPES: dict[str, type[keras.layers.Layer]] = {
     "simple": keras.layers.SimpleRNN,
     "lstm": keras.layers.LSTM,
@@ -145,6 +147,7 @@ def build_recurrent_stack(
     merge_mode: str = "concat",
     dropout: float = 0.0,
     return_sequences: bool = False,
+    length_aware: bool = False,
     name: str = "rnn",
 ) -> Any:
     """Apply `num_layers` recurrent layers to the symbolic tensor `x` (functional API).
@@ -161,6 +164,9 @@ def build_recurrent_stack(
         merge_mode: `"concat"`, `"sum"`, `"mul"` or `"ave"`.
         dropout: dropout rate applied between layers.
         return_sequences: whether the top layer returns `[B, T, H]` (else `[B, H]`).
+        length_aware: wrap each layer in `LengthAwareRNN`, which honours a right-padded mask
+            without handing it to the recurrent layer, so JAX and PyTorch keep their fused
+            (cuDNN) kernels; same numbers as the masked layers (see `rnnbook.layers`).
         name: prefix of the layer names (`rnn_1`, `rnn_2`, ...).
 
     Returns:
@@ -180,7 +186,11 @@ def build_recurrent_stack(
             return_sequences=return_sequences or not top,
             name=None if bidirectional else f"{name}_{i + 1}",
         )
-        if bidirectional:
+        if length_aware:
+            layer = LengthAwareRNN(
+                layer, bidirectional=bidirectional, merge_mode=merge_mode, name=f"{name}_{i + 1}"
+            )
+        elif bidirectional:
             layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=f"{name}_{i + 1}")
         x = layer(x)
         if dropout > 0 and not top:
