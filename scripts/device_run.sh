@@ -9,13 +9,14 @@
 # workbook-run.tar.gz (executed notebooks, results/*.json, bench.json, docs/).
 # Rehearse on a CPU with a Python 3.12 environment that has what the device image has:
 #   PYTHON=/path/py312/bin/python RNNBOOK_PROFILE=smoke RNNBOOK_BENCH_GRID=tiny \
-#     OUT=build/device-rehearsal bash scripts/device_run.sh
+#     RNNBOOK_PICK_GRID=tiny OUT=build/device-rehearsal bash scripts/device_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 OUT=${OUT:-build/device-run}
 PROFILE=${RNNBOOK_PROFILE:-full}
 GRID=${RNNBOOK_BENCH_GRID:-full}
+PICK_GRID=${RNNBOOK_PICK_GRID:-pick}
 NOTEBOOK_BUDGET_S=${RNNBOOK_NOTEBOOK_BUDGET_S:-420}
 BENCH_BUDGET_S=${RNNBOOK_BENCH_BUDGET_S:-100}
 work="$OUT/work"
@@ -42,7 +43,7 @@ stamp "choose the backend: the same shapes on JAX and PyTorch"
 backend=${KERAS_BACKEND:-}
 if [ -z "$backend" ]; then
   for b in jax torch; do
-    KERAS_BACKEND=$b timeout 120 "$PY" -m rnnbook.cli bench --grid pick --out "$work/pick-$b.json"
+    KERAS_BACKEND=$b timeout 120 "$PY" -m rnnbook.cli bench --grid "$PICK_GRID" --out "$work/pick-$b.json"
   done
   backend=$(rnnbook bench --fastest "$work"/pick-*.json) || backend=jax
 fi

@@ -61,3 +61,17 @@ def test_classifier_rejects_bad_arguments():
         build_classifier(VOCAB, embedding_dim=4, units=3, num_classes=0)
     with pytest.raises(ModelConfigError, match="`embedding_dim` is required"):
         build_classifier(VOCAB, embedding_dim=None, units=3)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_length_aware_classifier_gives_the_masked_classifiers_numbers(bidirectional):
+    kwargs = dict(embedding_dim=6, cell="gru", units=5, num_layers=2, bidirectional=bidirectional)
+    masked = build_classifier(30, **kwargs)
+    fast = build_classifier(30, length_aware=True, **kwargs)
+    fast.set_weights(masked.get_weights())  # same weights, same order
+    ids = np.array([[4, 5, 6, 7, 0, 0, 0], [9, 0, 0, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7]])
+    np.testing.assert_allclose(fast.predict(ids, verbose=0), masked.predict(ids, verbose=0),
+                               atol=1e-5)
+    padded_more = np.pad(ids, ((0, 0), (0, 13)))
+    np.testing.assert_allclose(fast.predict(padded_more, verbose=0),
+                               fast.predict(ids, verbose=0), atol=1e-6)

@@ -28,6 +28,7 @@ def build_classifier(
     embedding_matrix: Any | None = None,
     trainable_embedding: bool = True,
     mask: bool = True,
+    length_aware: bool = False,
     num_classes: int = 1,
     name: str = "classifier",
 ) -> keras.Model:
@@ -50,6 +51,8 @@ def build_classifier(
         trainable_embedding: `False` freezes the embedding.
         mask: mask padding id 0 (`Embedding(mask_zero=True)`); without it padded reviews can
             leave an RNN at chance accuracy.
+        length_aware: honour the mask through `LengthAwareRNN` (same numbers, but JAX and
+            PyTorch keep their fused kernels); needs right-padded input.
         num_classes: 1 for binary, else the number of classes.
         name: model name.
     """
@@ -75,6 +78,7 @@ def build_classifier(
         merge_mode=merge_mode,
         dropout=dropout,
         return_sequences=False,
+        length_aware=length_aware and mask,
     )
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
