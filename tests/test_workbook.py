@@ -29,7 +29,7 @@ def test_datasets_needed_reads_notebook_metadata_once_each(tmp_path):
     assert workbook.datasets_needed([a, b]) == ["imdb", "glove", "spa-eng"]
 
 
-def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path):
+def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path, capfd):
     good = _notebook(tmp_path / "00_good.ipynb",
                      "import os\nprint(os.environ['RNNBOOK_PROFILE'])")
     bad = _notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('boom')")
@@ -44,3 +44,7 @@ def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path)
     assert executed.cells[0].outputs[0]["text"].strip() == "smoke"
     assert nbformat.read(good, as_version=4).cells[0].outputs == [], "source left untouched"
     assert any("FAILED" in line for line in lines)
+    # the kernels talk over local sockets and are shut down: no kernel warnings in the output
+    captured = capfd.readouterr()
+    assert "TCP" not in captured.err + captured.out
+    assert "Parent appears to have exited" not in captured.err + captured.out

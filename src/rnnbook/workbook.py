@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -80,14 +81,21 @@ def _environment(variables: dict[str, str]):
 
 def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookRun:
     """Run every cell of ``path`` in a fresh kernel (cwd = its folder) and write the result."""
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
+    # Local IPC sockets instead of TCP: nothing listens on the network, and the kernel does not
+    # print its "running over TCP without encryption" warning on every run.
+    sockets = tempfile.mkdtemp(prefix="rnnbook-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
+        km=km,
         timeout=timeout_s,
-        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -96,6 +104,10 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookR
         client.execute()
     except CellExecutionError as exc:
         error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+    finally:
+        if km.has_kernel:  # nbclient leaves a kernel it did not start running
+            km.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
     wall = time.perf_counter() - start
     executed.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)
