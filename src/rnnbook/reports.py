@@ -108,10 +108,17 @@ def benchmarks_markdown(rows: list[dict[str, Any]], figure: str | None) -> str:
         "semantics through `rnnbook.layers.LengthAwareRNN`, which keeps the mask away from the",
         "recurrent layer so the fused kernel can run.",
         "Tokens/s counts input positions, padding included; each figure is the median of timed",
-        "steps after warm-up steps. ratio = Keras tokens/s ÷ torch.nn tokens/s.\n",
+        "steps after warm-up steps. ratio = Keras tokens/s ÷ torch.nn tokens/s. The two sides of a",
+        "row run back to back, so compare within a row; rows measured on a shared or busy",
+        "machine are noisy (tens of percent) across rows. The reference runs",
+        "`pack_padded_sequence` over the real tokens only, so its masked rows do less work than",
+        "its dense ones.\n",
     ]
     if figure:
-        parts.append(f"![Keras / torch.nn speed ratio per row]({figure})\n")
+        parts.append(
+            f"![Keras tokens/s divided by torch.nn tokens/s for each cell, depth and direction, "
+            f"per backend; one panel per kind of masking]({figure})\n"
+        )
     for device in sorted({r["device"] for r in rows}):
         subset = [r for r in rows if r["device"] == device]
         parts.append(f"## {device}\n")
@@ -143,7 +150,7 @@ def benchmarks_markdown(rows: list[dict[str, Any]], figure: str | None) -> str:
 
 
 def plot_bench_ratios(rows: list[dict[str, Any]], path: Path) -> None:
-    """A horizontal bar chart of the ratio per row, one colour per backend, saved to ``path``."""
+    """Ratio Keras ÷ torch.nn per shape: one panel per (device, T, batch) and kind of masking."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -152,26 +159,39 @@ def plot_bench_ratios(rows: list[dict[str, Any]], path: Path) -> None:
     rows = [r for r in rows if r["ratio"] is not None]
     if not rows:
         return
-    labels = [
-        f"{r['device'][:14]} {r['backend']} {r['cell']} {r['layers']}x"
-        f"{'bi' if r['bidirectional'] else 'uni'} T{r['seq_len']} B{r['batch']}"
-        f"{(' LA' if r.get('length_aware') else ' m') if r['masked'] else ''}"
-        for r in rows
-    ]
-    colours = {"tensorflow": "tab:orange", "jax": "tab:blue", "torch": "tab:red"}
-    fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(rows) + 1.2))
-    ax.barh(range(len(rows)), [r["ratio"] for r in rows],
-            color=[colours.get(r["backend"], "grey") for r in rows])
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(rows)), labels, fontsize=6)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("Keras tokens/s ÷ torch.nn tokens/s (log scale; 1 = as fast as PyTorch)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    ax.legend(handles, list(colours), loc="lower right", fontsize=7)
-    fig.tight_layout()
+    kinds = [("dense", "no mask"), ("mask", "Keras mask"), ("length", "LengthAwareRNN")]
+
+    def kind(r: dict[str, Any]) -> str:
+        return "dense" if not r["masked"] else ("length" if r.get("length_aware") else "mask")
+
+    groups = sorted({(r["device"], r["seq_len"], r["batch"]) for r in rows})
+    shapes = sorted({(r["cell"], r["layers"], r["bidirectional"]) for r in rows})
+    labels = [f"{c} {n}x{'bi' if b else 'uni'}" for c, n, b in shapes]
+    styles = {"tensorflow": ("tab:orange", "s"), "jax": ("tab:blue", "o"),
+              "torch": ("tab:red", "^")}
+    fig, axes = plt.subplots(len(groups), len(kinds), figsize=(12, 3.4 * len(groups)),
+                             sharey=True, squeeze=False)
+    for i, (device, steps, batch) in enumerate(groups):
+        for j, (key, title) in enumerate(kinds):
+            ax = axes[i][j]
+            for backend, (colour, marker) in styles.items():
+                points = [(shapes.index((r["cell"], r["layers"], r["bidirectional"])), r["ratio"])
+                          for r in rows if r["backend"] == backend and kind(r) == key
+                          and (r["device"], r["seq_len"], r["batch"]) == (device, steps, batch)]
+                if points:
+                    xs, ys = zip(*points, strict=True)
+                    ax.scatter(xs, ys, color=colour, marker=marker, label=backend, s=28)
+            ax.axhline(1.0, color="black", linewidth=0.8)
+            ax.set_yscale("log")
+            ax.set_xticks(range(len(shapes)), labels, rotation=60, ha="right", fontsize=7)
+            ax.set_title(f"{device}, T={steps}, B={batch}: {title}", fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+        axes[i][0].set_ylabel("Keras ÷ torch.nn tokens/s")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper right", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
 
