@@ -137,3 +137,28 @@ def test_crf_tagger_save_and_load_keeps_decoding(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
     np.testing.assert_array_equal(crf_decode(loaded, [words, chars]),
                                   crf_decode(model, [words, chars]))
+
+
+def test_train_tagger_restores_the_best_validation_epoch():
+    from rnnbook.tagging import LengthBuckets, TaggingEncoder, tag_sentences, train_tagger
+
+    rng = np.random.default_rng(0)
+    names, other = ["Ann", "Bob", "Eve"], ["runs", "sleeps", "eats", "now"]
+    sents = [[str(rng.choice(names)), *rng.choice(other, size=int(rng.integers(1, 9)))]
+             for _ in range(120)]
+    tags = [["B-PER"] + ["O"] * (len(s) - 1) for s in sents]
+    enc = TaggingEncoder.fit(sents, tags)
+    model = build_tagger(len(enc.words), len(enc.tags), embedding_dim=6, units=6, crf=True,
+                         char_vocab_size=len(enc.chars), char_units=3)
+    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    run = train_tagger(model, enc, LengthBuckets(enc, sents, tags, batch_size=16), sents[:30],
+                       tags[:30], epochs=4)
+    assert len(run.loss) == len(run.val_f1) == len(run.epoch_times_s) == 4
+    assert run.loss[-1] < run.loss[0]
+    assert run.best_val_f1 == max(run.val_f1) and run.val_f1[run.best_epoch - 1] == max(run.val_f1)
+    from rnnbook.metrics import entity_counts, f1_from_counts
+
+    restored = f1_from_counts(entity_counts(tags[:30], tag_sentences(model, enc, sents[:30])))
+    assert restored == pytest.approx(run.best_val_f1)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        train_tagger(model, enc, LengthBuckets(enc, sents, tags), sents, tags, epochs=0)

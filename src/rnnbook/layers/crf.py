@@ -39,9 +39,21 @@ def _prepare_mask(potentials: Any, mask: Any | None) -> Any:
     return ops.cast(mask, "float32")
 
 
-def _time_major(potentials: Any, m: Any) -> tuple[Any, Any]:
-    """`[T, B, K]` potentials and `[T, B, 1]` mask for a scan over time."""
-    return ops.transpose(potentials, (1, 0, 2)), ops.expand_dims(ops.transpose(m, (1, 0)), -1)
+def _time_major(*parts: Any) -> Any:
+    """`[B, T, *]` tensors (or `[B, T]` masks) concatenated into one `[T, B, sum]` tensor.
+
+    One tensor, because Keras' TensorFlow `scan` fails on several `xs` whose time axis is
+    unknown when traced (as in `fit`).
+    """
+    parts = [p if len(p.shape) == 3 else ops.expand_dims(p, -1) for p in parts]
+    return ops.transpose(ops.concatenate(parts, axis=-1), (1, 0, 2))
+
+
+def _num_tags(potentials: Any) -> int:
+    k = potentials.shape[-1]
+    if k is None:
+        raise ValueError("CRF potentials need a known number of tags (last axis).")
+    return int(k)
 
 
 def crf_log_partition(
@@ -50,12 +62,13 @@ def crf_log_partition(
     """`log Z` per sequence `[B]` by the forward algorithm (a scan over time steps)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
     m = _prepare_mask(potentials, mask)
+    k = _num_tags(potentials)
     zeros = ops.zeros_like(potentials[:, 0, :])  # alpha [B, K]
     started = ops.zeros_like(zeros[:, :1])  # [B, 1]: 1 once a real step was seen
 
     def step(carry: Any, inputs: Any) -> Any:
         alpha, started = carry
-        e_t, m_t = inputs
+        e_t, m_t = inputs[:, :k], inputs[:, k:]
         cont = ops.logsumexp(ops.expand_dims(alpha, 2) + transitions[None], axis=1) + e_t
         first = start[None, :] + e_t
         nxt = started * cont + (1.0 - started) * first
@@ -73,14 +86,14 @@ def crf_sequence_score(
     steps are ignored)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
     m = _prepare_mask(potentials, mask)
-    num_tags = ops.shape(potentials)[-1]
-    one_hot = ops.one_hot(ops.cast(tags, "int32"), num_tags, dtype="float32")  # [B, T, K]
+    k = _num_tags(potentials)
+    one_hot = ops.one_hot(ops.cast(tags, "int32"), k, dtype="float32")  # [B, T, K]
     zeros = ops.zeros_like(potentials[:, 0, :])
     score = ops.zeros_like(zeros[:, 0])
 
     def step(carry: Any, inputs: Any) -> Any:
         prev, score, started = carry  # prev: one-hot of the last real tag [B, K]
-        e_t, m_t, y_t = inputs
+        e_t, m_t, y_t = inputs[:, :k], inputs[:, k : k + 1], inputs[:, k + 1 :]
         trans = ops.sum(ops.matmul(prev, transitions) * y_t, axis=1)
         first = ops.sum(start[None, :] * y_t, axis=1)
         s_t = ops.sum(e_t * y_t, axis=1) + started * trans + (1.0 - started) * first
@@ -88,9 +101,8 @@ def crf_sequence_score(
         carry = (m_t * y_t + (1.0 - m_t) * prev, score + m_b * s_t, ops.maximum(started, m_b))
         return carry, carry
 
-    e, mt = _time_major(potentials, m)
-    xs = (e, mt, ops.transpose(one_hot, (1, 0, 2)))
-    (prev, score, _), _ = ops.scan(step, (zeros, score, score), xs)
+    xs = _time_major(potentials, m, one_hot)
+    (prev, score, _), _ = ops.scan(step, (zeros, score, ops.zeros_like(score)), xs)
     return score + ops.sum(prev * end[None, :], axis=1)
 
 
@@ -101,14 +113,14 @@ def crf_viterbi_decode(
     with no real step)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
     m = _prepare_mask(potentials, mask)
-    num_tags = ops.shape(potentials)[-1]
+    k = _num_tags(potentials)
     zeros = ops.zeros_like(potentials[:, 0, :])
-    identity = ops.zeros_like(ops.cast(zeros, "int32")) + ops.arange(num_tags, dtype="int32")
+    identity = ops.zeros_like(ops.cast(zeros, "int32")) + ops.arange(k, dtype="int32")
     started = ops.zeros_like(zeros[:, :1])
 
     def forward(carry: Any, inputs: Any) -> Any:
         delta, _, started = carry
-        e_t, m_t = inputs
+        e_t, m_t = inputs[:, :k], inputs[:, k:]
         scores = ops.expand_dims(delta, 2) + transitions[None]  # [B, K_prev, K]
         best_prev = ops.cast(ops.argmax(scores, axis=1), "int32")
         cont = ops.max(scores, axis=1) + e_t
