@@ -162,3 +162,28 @@ def test_train_tagger_restores_the_best_validation_epoch():
     assert restored == pytest.approx(run.best_val_f1)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         train_tagger(model, enc, LengthBuckets(enc, sents, tags), sents, tags, epochs=0)
+
+
+def test_iob2_constraints_make_every_decoded_sequence_valid():
+    from rnnbook.tagging import iob2_forbidden, iob2_spans
+
+    names = ["<pad>", "O", "B-PER", "I-PER"]
+    pairs, start = iob2_forbidden(names)
+    assert start.tolist() == [False, False, False, True]
+    assert pairs[:, 3].tolist() == [False, True, False, False]  # I-PER only after B-/I-PER
+    model = build_tagger(VOCAB, 4, embedding_dim=4, units=3, crf=True)
+    bias = np.array([0.0, 0.0, 0.0, 20.0], "float32")  # the network loves I-PER
+    model.get_layer("potentials").bias.assign(bias)
+    words, _, _, mask = tagging_data(n=8)
+    free = crf_decode(model, words)
+    assert (free[mask] == 3).all()  # invalid IOB2: I-PER with no B-PER
+    fixed = crf_decode(model, words, forbidden=(pairs, start))
+    for row, m in zip(fixed, mask, strict=True):
+        seq = [names[k] for k in row[m]]
+        assert seq[0] != "I-PER"
+        assert all(not (b == "I-PER" and a not in ("B-PER", "I-PER"))
+                   for a, b in zip(seq, seq[1:], strict=False))
+        assert iob2_spans(seq)  # the I-PER run became one PER entity
+    with pytest.raises(ValueError, match="forbidden transitions need a CRF"):
+        predict_tags(build_tagger(VOCAB, 4, embedding_dim=4, units=3), words,
+                     forbidden=(pairs, start))

@@ -28,6 +28,7 @@ __all__ = [
     "LengthBuckets",
     "TaggerRun",
     "TaggingEncoder",
+    "iob2_forbidden",
     "iob2_spans",
     "tag_sentences",
     "tokenize_with_offsets",
@@ -317,13 +318,34 @@ def _encode_batch(encoder: TaggingEncoder, sents: Sequence[Sequence[str]], chars
     return (words, encoder.encode_chars(sents, length, encoder.max_word_len))
 
 
+def iob2_forbidden(tag_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The moves strict IOB2 forbids, as `(pairs [K, K], start [K])` booleans.
+
+    `pairs[i, j]` is True when tag `j` may not follow tag `i`: `I-X` may only follow `B-X` or
+    `I-X`; `start[j]` is True when a sentence may not start with tag `j` (any `I-X`). The
+    padding tag (`<pad>`, never predicted) is left alone. For `crf_decode(forbidden=...)`.
+    """
+    k = len(tag_names)
+    pairs, start = np.zeros((k, k), dtype=bool), np.zeros(k, dtype=bool)
+    for j, tag in enumerate(tag_names):
+        if not tag.startswith("I-"):
+            continue
+        start[j] = True
+        for i, prev in enumerate(tag_names):
+            if prev not in (f"B-{tag[2:]}", tag, PAD):
+                pairs[i, j] = True
+    return pairs, start
+
+
 def tag_sentences(model: Any, encoder: TaggingEncoder, sentences: Sequence[Sequence[str]], *,
-                  chars: bool = True, batch_size: int = 256, pad_to: int = 8
+                  chars: bool = True, batch_size: int = 256, pad_to: int = 8,
+                  forbidden: tuple[np.ndarray, np.ndarray] | None = None
                   ) -> list[list[str]]:
     """Predicted IOB2 tag names for each sentence (Viterbi with a CRF, else argmax).
 
     Sentences are processed in batches of similar length (see `LengthBuckets`), so tagging
-    thousands of sentences costs little more than their real tokens.
+    thousands of sentences costs little more than their real tokens. `forbidden` (CRF only,
+    see `iob2_forbidden`) constrains the Viterbi search.
     """
     from rnnbook.models.tagger import predict_tags
 
@@ -336,7 +358,7 @@ def tag_sentences(model: Any, encoder: TaggingEncoder, sentences: Sequence[Seque
         if not any(sents):
             continue
         x = _encode_batch(encoder, sents, chars, pad_to)
-        ids = predict_tags(model, x, batch_size=len(rows))
+        ids = predict_tags(model, x, batch_size=len(rows), forbidden=forbidden)
         for r, tags in zip(rows, encoder.decode_tags(ids, [len(s) for s in sents]), strict=True):
             out[r] = tags
     return out

@@ -26,7 +26,7 @@ import numpy as np
 from keras import ops
 
 from rnnbook.layers.char_features import CharFeatures
-from rnnbook.layers.crf import CRF
+from rnnbook.layers.crf import CRF, crf_viterbi_decode
 from rnnbook.models.recurrent import (
     ModelConfigError,
     build_recurrent_stack,
@@ -132,20 +132,42 @@ class CRFTagger(keras.Model):
         return crf_decode(self, x, batch_size=batch_size)
 
 
-def crf_decode(model: CRFTagger, x: Any, *, batch_size: int = 64) -> np.ndarray:
-    """Viterbi-decode a `CRFTagger`: tag ids `[B, T]` int32, 0 at padded positions."""
+FORBIDDEN_SCORE = -1e4
+
+
+def crf_decode(model: CRFTagger, x: Any, *, batch_size: int = 64,
+               forbidden: tuple[Any, Any] | None = None) -> np.ndarray:
+    """Viterbi-decode a `CRFTagger`: tag ids `[B, T]` int32, 0 at padded positions.
+
+    `forbidden = (transitions [K, K] bool, start [K] bool)` marks tag pairs `(i, j)` that may
+    not follow each other and tags that may not start a sentence (e.g. from
+    `rnnbook.tagging.iob2_forbidden`); they get a score of -1e4 during decoding only.
+    """
     potentials = model.predict(x, batch_size=batch_size, verbose=0)
-    tags, _ = model.crf.viterbi_decode(potentials, model.word_mask(x))
+    transitions, start, end = (keras.ops.convert_to_numpy(v) for v in model.crf._params())
+    if forbidden is not None:
+        bad_pairs, bad_start = (np.asarray(f, dtype=bool) for f in forbidden)
+        if bad_pairs.shape != transitions.shape or bad_start.shape != start.shape:
+            raise ValueError(f"forbidden must be ([K, K], [K]) booleans with K = "
+                             f"{len(start)}, got shapes {bad_pairs.shape}, {bad_start.shape}")
+        transitions = np.where(bad_pairs, FORBIDDEN_SCORE, transitions)
+        start = np.where(bad_start, FORBIDDEN_SCORE, start)
+    tags, _ = crf_viterbi_decode(potentials, transitions, start, end, model.word_mask(x))
     return keras.ops.convert_to_numpy(tags).astype("int32")
 
 
-def predict_tags(model: keras.Model, x: Any, *, batch_size: int = 64) -> np.ndarray:
+def predict_tags(model: keras.Model, x: Any, *, batch_size: int = 64,
+                 forbidden: tuple[Any, Any] | None = None) -> np.ndarray:
     """Tag ids `[B, T]` from any `build_tagger` model (Viterbi with a CRF, else argmax).
 
-    Padded positions (word id 0) are set to 0; strip them with the word mask.
+    Padded positions (word id 0) are set to 0; strip them with the word mask. `forbidden`
+    (see `crf_decode`) needs a CRF.
     """
     if isinstance(model, CRFTagger):
-        return crf_decode(model, x, batch_size=batch_size)
+        return crf_decode(model, x, batch_size=batch_size, forbidden=forbidden)
+    if forbidden is not None:
+        raise ValueError("forbidden transitions need a CRF tagger; a softmax tagger chooses "
+                         "each tag on its own")
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     mask = np.asarray(_word_ids(x)) != 0
     return (np.argmax(probs, axis=-1) * mask).astype("int32")
