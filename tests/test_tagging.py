@@ -153,3 +153,13 @@ def test_tokenize_with_offsets_round_trips():
     assert words == ["Peter", "O'Neill", "paid", "$", "3.5", "million", "(", "1,000", "shares",
                      ")", "in", "the", "U.S.", "on", "1996-08-22", "."]
     assert tokenize_with_offsets("") == []
+
+
+def test_first_two_batches_differ_in_length_every_epoch(encoder):
+    """Keras' TF adapter fixes any axis on which its first two batches agree."""
+    sents = [["w"] * n for n in [3] * 64 + [12] * 8 + [30] * 8]
+    for seed in range(20):
+        ds = LengthBuckets(encoder, sents, None, batch_size=8, seed=seed, pad_to=8)
+        for _ in range(3):
+            assert ds[0][0][0].shape[1] != ds[1][0][0].shape[1]
+            ds.on_epoch_end()
