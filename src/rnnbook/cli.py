@@ -5,6 +5,7 @@ rnnbook data stage NAME --to DIR           smallest verified copy, laid out as a
 rnnbook run                                execute every notebook, summarise the results
 rnnbook exercises [--check]                regenerate the student notebooks
 rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
+rnnbook predict entities --model DIR TEXT  named entities (or --format conll on a CoNLL file)
 rnnbook bench [--grid tiny|cpu|full]       Keras recurrent layers vs native PyTorch, tokens/s
 rnnbook report                             regenerate docs/results.md from results/*.json
 rnnbook env                                backend, device and versions
@@ -321,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--model", required=True, help="folder written by save_artifacts")
     sentiment.add_argument("text", nargs="*", help="review text(s); read stdin lines if none")
     sentiment.set_defaults(func=cmd_predict)
+    from rnnbook.predict_cli import add_entities_parser
+
+    add_entities_parser(predict_sub)
 
     bench = sub.add_parser(
         "bench", help="training tokens/s of Keras recurrent layers against native torch.nn"

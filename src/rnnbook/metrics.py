@@ -22,6 +22,11 @@ __all__ = [
     "BleuReport",
     "corpus_bleu",
     "corpus_bleu_report",
+    "BootstrapInterval",
+    "bootstrap_entity_f1",
+    "bootstrap_f1_difference",
+    "entity_counts",
+    "f1_from_counts",
 ]
 
 
@@ -187,3 +192,108 @@ def corpus_bleu(
     """Corpus BLEU (0–100) by sacreBLEU; see :func:`corpus_bleu_report` for the inputs."""
     return corpus_bleu_report(hypotheses, references, tokenize=tokenize,
                               lowercase=lowercase).score
+
+
+# --------------------------------------------------------------------------- bootstrap for F1
+@dataclass(frozen=True)
+class BootstrapInterval:
+    """A statistic, its percentile bootstrap interval and how it was computed."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float
+    n_boot: int
+
+    def __str__(self) -> str:
+        return (f"{self.value:.4f} ({self.confidence:.0%} CI {self.low:.4f}–{self.high:.4f}, "
+                f"{self.n_boot} resamples of the sentences)")
+
+
+def entity_counts(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]
+                  ) -> np.ndarray:
+    """Per sentence, int64 ``[N, 3]``: (correct entities, predicted entities, true entities).
+
+    Entities are read in strict IOB2 (``rnnbook.tagging.iob2_spans``, the same as seqeval's
+    ``mode='strict'``); a predicted entity is correct when its type and span both match.
+    Summed over sentences they give precision, recall and F1 (see :func:`f1_from_counts`).
+    """
+    from rnnbook.tagging import iob2_spans
+
+    _check_tags(true_tags, pred_tags)
+    out = np.zeros((len(true_tags), 3), dtype=np.int64)
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags, strict=True)):
+        gold, guess = set(iob2_spans(t)), set(iob2_spans(p))
+        out[i] = (len(gold & guess), len(guess), len(gold))
+    return out
+
+
+def f1_from_counts(counts: np.ndarray) -> np.ndarray | float:
+    """Micro F1 = 2·correct / (predicted + true) from counts ``[..., N, 3]`` summed over N."""
+    totals = np.asarray(counts).sum(axis=-2)
+    denom = totals[..., 1] + totals[..., 2]
+    f1 = np.where(denom > 0, 2.0 * totals[..., 0] / np.maximum(denom, 1), 0.0)
+    return float(f1) if f1.ndim == 0 else f1
+
+
+def _bootstrap_indices(n: int, n_boot: int, seed: int) -> Any:
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_boot, 200):
+        yield rng.integers(0, n, size=(min(200, n_boot - start), n))
+
+
+def _check_boot(n: int, n_boot: int, confidence: float) -> None:
+    if n == 0:
+        raise ValueError("bootstrap: no sentences to resample")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
+        raise ValueError(f"n_boot must be an int >= 100, got {n_boot!r}")
+    if not 0.5 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0.5, 1), got {confidence!r}")
+
+
+def bootstrap_entity_f1(
+    true_tags: Sequence[Sequence[str]],
+    pred_tags: Sequence[Sequence[str]],
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BootstrapInterval:
+    """Strict-IOB2 entity F1 and a percentile bootstrap interval, resampling **sentences**.
+
+    Sentences are drawn with replacement (as many as there are) ``n_boot`` times and the F1 of
+    each resample is computed from the summed counts; the interval holds the middle
+    ``confidence`` of those F1 values. Sentences, not tokens or entities, are resampled
+    because the errors within a sentence are not independent.
+    """
+    counts = entity_counts(true_tags, pred_tags)
+    _check_boot(len(counts), n_boot, confidence)
+    stats = np.concatenate([f1_from_counts(counts[idx]) for idx in
+                            _bootstrap_indices(len(counts), n_boot, seed)])
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.percentile(stats, [tail, 100 - tail])
+    return BootstrapInterval(f1_from_counts(counts), float(low), float(high), confidence, n_boot)
+
+
+def bootstrap_f1_difference(
+    true_tags: Sequence[Sequence[str]],
+    pred_a: Sequence[Sequence[str]],
+    pred_b: Sequence[Sequence[str]],
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BootstrapInterval:
+    """F1(a) − F1(b) on the same sentences, with a paired bootstrap interval.
+
+    Both models are scored on the same resampled sentences, so the interval reflects only
+    their disagreement: when it contains 0 the data do not separate the two models.
+    """
+    a, b = entity_counts(true_tags, pred_a), entity_counts(true_tags, pred_b)
+    _check_boot(len(a), n_boot, confidence)
+    stats = np.concatenate([f1_from_counts(a[idx]) - f1_from_counts(b[idx]) for idx in
+                            _bootstrap_indices(len(a), n_boot, seed)])
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.percentile(stats, [tail, 100 - tail])
+    value = f1_from_counts(a) - f1_from_counts(b)
+    return BootstrapInterval(float(value), float(low), float(high), confidence, n_boot)

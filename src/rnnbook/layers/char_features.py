@@ -21,7 +21,8 @@ class CharFeatures(keras.layers.Layer):
 
     Padding characters are masked. A word made only of padding (a padded word position) still
     reads its first character so every row has one valid step; its features are ignored
-    downstream through the word mask.
+    downstream through the word mask, which this layer returns as its Keras mask (a word is
+    real when it has at least one non-zero character id, so every real word needs one).
 
     Args:
         char_vocab_size: number of character ids.
@@ -96,8 +97,14 @@ class CharFeatures(keras.layers.Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], input_shape[1], self.output_dim)
 
-    def compute_mask(self, inputs: Any, mask: Any | None = None) -> None:
-        return None
+    def compute_mask(self, inputs: Any, mask: Any | None = None) -> Any:
+        """Word mask `[B, T]`: a word is real when it has at least one non-padding character.
+
+        Returning a mask matters: Keras' `Concatenate` treats a mask-less input as all-True
+        and ORs the masks, so without it the word mask is lost and the recurrent layers read
+        the padding (and a sentence's tags change with how much its batch is padded).
+        """
+        return ops.any(ops.not_equal(ops.cast(inputs, "int32"), 0), axis=-1)
 
     def get_config(self) -> dict[str, Any]:
         return {

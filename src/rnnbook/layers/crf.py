@@ -7,8 +7,13 @@ transition scores `A[i, j]` (tag `i` followed by tag `j`) and start/end scores, 
     s(y) = start[y_0] + e[0, y_0] + sum_{t=1}^{L-1} (A[y_{t-1}, y_t] + e[t, y_t]) + end[y_{L-1}]
 
 and `p(y | x) = exp(s(y)) / Z` with `log Z = logsumexp over all paths` (forward algorithm).
-`viterbi_decode` finds `argmax_y s(y)` by dynamic programming. Masks are boolean `[B, T]`,
-right-padded, with at least one True step per row; padded steps are skipped.
+`viterbi_decode` finds `argmax_y s(y)` by dynamic programming.
+
+Masks are boolean `[B, T]` (True = a real step). Masked steps are skipped wherever they are: a
+sequence is the ordered list of its real steps, so right padding, left padding and holes all
+give the same result as the unpadded sequence, and a row with no real step scores 0. All
+computation is in float32 (also under a `mixed_float16` policy), and every function works for
+`T = 1` (CoNLL-2003's test set has 33 one-token sentences).
 """
 
 from __future__ import annotations
@@ -20,85 +25,128 @@ from keras import ops
 
 
 def _tensors(*values: Any) -> tuple[Any, ...]:
-    """Convert arrays to backend tensors (NumPy inputs would not broadcast as tensors do)."""
-    return tuple(ops.convert_to_tensor(v) for v in values)
+    """Convert to float32 backend tensors (NumPy inputs would not broadcast as tensors do)."""
+    return tuple(ops.cast(ops.convert_to_tensor(v), "float32") for v in values)
 
 
 def _prepare_mask(potentials: Any, mask: Any | None) -> Any:
-    """A float `[B, T]` mask (all ones when `mask` is None)."""
+    """A float32 `[B, T]` mask (all ones when `mask` is None)."""
     if mask is None:
-        return ops.ones(ops.shape(potentials)[:2], dtype=potentials.dtype)
-    return ops.cast(mask, potentials.dtype)
+        return ops.ones(ops.shape(potentials)[:2], dtype="float32")
+    mask = ops.convert_to_tensor(mask)
+    if len(mask.shape) != 2:
+        raise ValueError(f"CRF mask must be [batch, time], got shape {tuple(mask.shape)}.")
+    return ops.cast(mask, "float32")
+
+
+def _time_major(*parts: Any) -> Any:
+    """`[B, T, *]` tensors (or `[B, T]` masks) concatenated into one `[T, B, sum]` tensor.
+
+    One tensor, because Keras' TensorFlow `scan` fails on several `xs` whose time axis is
+    unknown when traced (as in `fit`).
+    """
+    parts = [p if len(p.shape) == 3 else ops.expand_dims(p, -1) for p in parts]
+    return ops.transpose(ops.concatenate(parts, axis=-1), (1, 0, 2))
+
+
+def _num_tags(potentials: Any) -> int:
+    k = potentials.shape[-1]
+    if k is None:
+        raise ValueError("CRF potentials need a known number of tags (last axis).")
+    return int(k)
 
 
 def crf_log_partition(
     potentials: Any, transitions: Any, start: Any, end: Any, mask: Any | None = None
 ) -> Any:
-    """`log Z` per sequence `[B]` by the forward algorithm (a loop over time steps)."""
+    """`log Z` per sequence `[B]` by the forward algorithm (a scan over time steps)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
     m = _prepare_mask(potentials, mask)
-    alpha = start[None, :] + potentials[:, 0, :]
+    k = _num_tags(potentials)
+    zeros = ops.zeros_like(potentials[:, 0, :])  # alpha [B, K]
+    started = ops.zeros_like(zeros[:, :1])  # [B, 1]: 1 once a real step was seen
 
-    def body(t: Any, alpha: Any) -> Any:
-        e_t = ops.take(potentials, t, axis=1)  # [B, K]
-        m_t = ops.expand_dims(ops.take(m, t, axis=1), -1)  # [B, 1]
-        nxt = ops.logsumexp(ops.expand_dims(alpha, 2) + transitions[None], axis=1) + e_t
-        return m_t * nxt + (1.0 - m_t) * alpha
+    def step(carry: Any, inputs: Any) -> Any:
+        alpha, started = carry
+        e_t, m_t = inputs[:, :k], inputs[:, k:]
+        cont = ops.logsumexp(ops.expand_dims(alpha, 2) + transitions[None], axis=1) + e_t
+        first = start[None, :] + e_t
+        nxt = started * cont + (1.0 - started) * first
+        carry = (m_t * nxt + (1.0 - m_t) * alpha, ops.maximum(started, m_t))
+        return carry, carry  # Keras' TF scan wants ys shaped like the carry.
 
-    alpha = ops.fori_loop(1, ops.shape(potentials)[1], body, alpha)
-    return ops.logsumexp(alpha + end[None, :], axis=1)
+    (alpha, started), _ = ops.scan(step, (zeros, started), _time_major(potentials, m))
+    return ops.logsumexp(alpha + end[None, :], axis=1) * started[:, 0]
 
 
 def crf_sequence_score(
     potentials: Any, tags: Any, transitions: Any, start: Any, end: Any, mask: Any | None = None
 ) -> Any:
-    """Unnormalised score `s(y)` `[B]` of the tag paths `tags` `[B, T]`."""
+    """Unnormalised score `s(y)` `[B]` of the tag paths `tags` `[B, T]` (tags at masked
+    steps are ignored)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
-    tags = ops.cast(tags, "int32")
     m = _prepare_mask(potentials, mask)
-    num_tags = ops.shape(potentials)[-1]
-    emission = ops.take_along_axis(potentials, ops.expand_dims(tags, -1), axis=-1)[..., 0]
-    score = ops.sum(emission * m, axis=1) + ops.take(start, tags[:, 0])
-    pair_ids = tags[:, :-1] * num_tags + tags[:, 1:]
-    trans = ops.take(ops.reshape(transitions, (-1,)), pair_ids)
-    score = score + ops.sum(trans * m[:, 1:], axis=1)
-    last = ops.cast(ops.sum(m, axis=1), "int32") - 1
-    last_tags = ops.take_along_axis(tags, ops.expand_dims(last, -1), axis=1)[:, 0]
-    return score + ops.take(end, last_tags)
+    k = _num_tags(potentials)
+    one_hot = ops.one_hot(ops.cast(tags, "int32"), k, dtype="float32")  # [B, T, K]
+    zeros = ops.zeros_like(potentials[:, 0, :])
+    score = ops.zeros_like(zeros[:, 0])
+
+    def step(carry: Any, inputs: Any) -> Any:
+        prev, score, started = carry  # prev: one-hot of the last real tag [B, K]
+        e_t, m_t, y_t = inputs[:, :k], inputs[:, k : k + 1], inputs[:, k + 1 :]
+        trans = ops.sum(ops.matmul(prev, transitions) * y_t, axis=1)
+        first = ops.sum(start[None, :] * y_t, axis=1)
+        s_t = ops.sum(e_t * y_t, axis=1) + started * trans + (1.0 - started) * first
+        m_b = m_t[:, 0]
+        carry = (m_t * y_t + (1.0 - m_t) * prev, score + m_b * s_t, ops.maximum(started, m_b))
+        return carry, carry
+
+    xs = _time_major(potentials, m, one_hot)
+    (prev, score, _), _ = ops.scan(step, (zeros, score, ops.zeros_like(score)), xs)
+    return score + ops.sum(prev * end[None, :], axis=1)
 
 
 def crf_viterbi_decode(
     potentials: Any, transitions: Any, start: Any, end: Any, mask: Any | None = None
 ) -> tuple[Any, Any]:
-    """Best tag paths `[B, T]` (int32; 0 at padded steps) and their scores `[B]`."""
+    """Best tag paths `[B, T]` (int32; 0 at masked steps) and their scores `[B]` (0 for a row
+    with no real step)."""
     potentials, transitions, start, end = _tensors(potentials, transitions, start, end)
     m = _prepare_mask(potentials, mask)
-    num_tags = ops.shape(potentials)[-1]
-    delta = start[None, :] + potentials[:, 0, :]
-    identity = ops.zeros_like(ops.cast(delta, "int32")) + ops.arange(num_tags, dtype="int32")
-    xs = (ops.transpose(potentials, (1, 0, 2))[1:], ops.transpose(m, (1, 0))[1:])
+    k = _num_tags(potentials)
+    zeros = ops.zeros_like(potentials[:, 0, :])
+    identity = ops.zeros_like(ops.cast(zeros, "int32")) + ops.arange(k, dtype="int32")
+    started = ops.zeros_like(zeros[:, :1])
 
     def forward(carry: Any, inputs: Any) -> Any:
-        delta, _ = carry
-        e_t, m_t = inputs
+        delta, _, started = carry
+        e_t, m_t = inputs[:, :k], inputs[:, k:]
         scores = ops.expand_dims(delta, 2) + transitions[None]  # [B, K_prev, K]
         best_prev = ops.cast(ops.argmax(scores, axis=1), "int32")
-        nxt = ops.max(scores, axis=1) + e_t
-        keep = ops.expand_dims(m_t, -1) > 0
-        carry = (ops.where(keep, nxt, delta), ops.where(keep, best_prev, identity))
-        return carry, carry  # Keras' TF scan wants ys shaped like the carry.
+        cont = ops.max(scores, axis=1) + e_t
+        nxt = started * cont + (1.0 - started) * (start[None, :] + e_t)
+        step_real = ops.logical_and(m_t > 0, started > 0)  # a real step after a real step
+        carry = (
+            m_t * nxt + (1.0 - m_t) * delta,
+            ops.where(step_real, best_prev, identity),
+            ops.maximum(started, m_t),
+        )
+        return carry, carry
 
-    (delta, _), (_, backpointers) = ops.scan(forward, (delta, identity), xs)
+    (delta, _, started), (_, backpointers, _) = ops.scan(
+        forward, (zeros, identity, started), _time_major(potentials, m)
+    )
     delta = delta + end[None, :]
-    best_score = ops.max(delta, axis=1)
+    best_score = ops.max(delta, axis=1) * started[:, 0]
     last_tag = ops.cast(ops.argmax(delta, axis=1), "int32")
 
     def backward(tag: Any, bp_t: Any) -> Any:
         prev = ops.take_along_axis(bp_t, ops.expand_dims(tag, -1), axis=1)[:, 0]
         return prev, tag
 
-    first_tag, later_tags = ops.scan(backward, last_tag, backpointers, reverse=True)
-    tags = ops.concatenate([ops.expand_dims(first_tag, 0), later_tags], axis=0)
+    # backpointers[t] maps the tag at step t to the tag at the previous real step; the scan
+    # emits, for each t, the tag at step t (masked steps copy their next real step's tag).
+    _, tags = ops.scan(backward, last_tag, backpointers, reverse=True)
     tags = ops.transpose(tags, (1, 0)) * ops.cast(m, "int32")
     return tags, best_score
 
@@ -112,11 +160,15 @@ class CRF(keras.layers.Layer):
     log-likelihood (`nll`) for training and the Viterbi path (`viterbi_decode`) for prediction.
     `rnnbook.models.CRFTagger` wires these into `fit` (as the loss) and `crf_decode`.
 
+    The layer computes in float32 whatever the global dtype policy (a `mixed_float16` policy
+    would otherwise run the forward algorithm in float16).
+
     Args:
         num_tags: number of tags `K`.
     """
 
     def __init__(self, num_tags: int, **kwargs: Any) -> None:
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if isinstance(num_tags, bool) or not isinstance(num_tags, int) or num_tags <= 0:
             raise ValueError(f"`num_tags` must be a positive integer, got {num_tags!r}.")
@@ -136,7 +188,7 @@ class CRF(keras.layers.Layer):
         self.end_transitions = self.add_weight(shape=(k,), initializer=init, name="end")
 
     def call(self, potentials: Any, mask: Any | None = None) -> Any:
-        return potentials
+        return ops.cast(potentials, "float32")
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape

@@ -83,5 +83,7 @@ def build_classifier(
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     activation = "sigmoid" if num_classes == 1 else "softmax"
-    probs = keras.layers.Dense(num_classes, activation=activation, name="probs")(x)
+    probs = keras.layers.Dense(
+        num_classes, activation=activation, dtype="float32", name="probs"
+    )(x)  # float32 output under mixed precision (keras-io's rule)
     return keras.Model(tokens, probs, name=name)

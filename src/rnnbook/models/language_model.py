@@ -61,7 +61,7 @@ def build_language_model(
         x = layer(x)[0]
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
-    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    logits = keras.layers.Dense(vocab_size, dtype="float32", name="logits")(x)  # float32 logits
     return keras.Model(tokens, logits, name=name)
 
 

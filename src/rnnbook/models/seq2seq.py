@@ -225,6 +225,6 @@ def build_seq2seq(
         else:
             layers["attention"] = keras.layers.Attention(name="attention")
         h, _ = _attend(layers, h, enc_outputs)
-    logits = keras.layers.Dense(tgt_vocab_size, name="logits")(h)
+    logits = keras.layers.Dense(tgt_vocab_size, dtype="float32", name="logits")(h)  # fp32 logits
     model = keras.Model([src, tgt_in], logits, name=name)
     return _inference_models(model)

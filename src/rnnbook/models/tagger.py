@@ -10,6 +10,11 @@ Two output kinds:
   `crf_decode(model, x)` (Viterbi). `model.predict` still returns potentials.
 
 `predict_tags(model, x)` returns tag ids `[B, T]` for either kind (argmax or Viterbi).
+
+Tag id `pad_tag` (default 0, the `<pad>` of `Vocabulary.from_tokens(tags, reserved=('<pad>',))`)
+labels padding only: an `ExcludeTag` layer gives it a score of -1e9 so that neither the softmax
+nor the CRF can choose it at a real word. The output layers compute in float32 whatever the
+global dtype policy (keras-io's rule for mixed precision).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from keras import ops
 
 from rnnbook.layers.char_features import CharFeatures
-from rnnbook.layers.crf import CRF
+from rnnbook.layers.crf import CRF, crf_viterbi_decode
 from rnnbook.models.recurrent import (
     ModelConfigError,
     build_recurrent_stack,
@@ -39,6 +44,37 @@ def _word_ids(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return x[0]
     return x
+
+
+EXCLUDED_SCORE = -1e9
+
+
+@keras.saving.register_keras_serializable(package="rnnbook")
+class ExcludeTag(keras.layers.Layer):
+    """Set the score of one tag (the padding label) to -1e9 at every position, in float32.
+
+    Args:
+        tag: the tag id that must never be predicted.
+    """
+
+    def __init__(self, tag: int, **kwargs: Any) -> None:
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        if isinstance(tag, bool) or not isinstance(tag, int) or tag < 0:
+            raise ModelConfigError(f"`pad_tag` must be a tag id (an int >= 0), got {tag!r}.")
+        self.tag = tag
+        self.supports_masking = True
+
+    def call(self, scores: Any) -> Any:
+        scores = ops.cast(scores, "float32")
+        column = ops.equal(ops.arange(ops.shape(scores)[-1]), self.tag)
+        return ops.where(column, ops.full_like(scores, EXCLUDED_SCORE), scores)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "tag": self.tag}
 
 
 @keras.saving.register_keras_serializable(package="rnnbook")
@@ -69,10 +105,22 @@ class CRFTagger(keras.Model):
         sample_weight: Any = None,
         training: bool = True,
     ) -> Any:
-        """Mean CRF negative log-likelihood (+ any regularisation losses)."""
+        """Mean CRF negative log-likelihood (+ any regularisation losses).
+
+        `sample_weight` weighs sentences: shape `[B]` or `[B, 1]`. Per-token weights `[B, T]`
+        (also what `class_weight` produces) are rejected: the CRF likelihood is one number per
+        sentence and does not split into per-token terms.
+        """
         nll = -self.crf.log_likelihood(y_pred, y, self.word_mask(x))
         if sample_weight is not None:
             weights = ops.cast(ops.convert_to_tensor(sample_weight), nll.dtype)
+            shape = tuple(weights.shape)
+            if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+                raise ValueError(
+                    "CRFTagger: sample_weight must hold one weight per sentence, shape [batch] "
+                    f"or [batch, 1]; got shape {shape}. Per-token weights (and class_weight) do "
+                    "not apply to a CRF, whose loss is one log-likelihood per sentence."
+                )
             nll = nll * ops.reshape(weights, (-1,))
         loss = ops.mean(nll)
         for extra in self.losses:
@@ -84,20 +132,42 @@ class CRFTagger(keras.Model):
         return crf_decode(self, x, batch_size=batch_size)
 
 
-def crf_decode(model: CRFTagger, x: Any, *, batch_size: int = 64) -> np.ndarray:
-    """Viterbi-decode a `CRFTagger`: tag ids `[B, T]` int32, 0 at padded positions."""
+FORBIDDEN_SCORE = -1e4
+
+
+def crf_decode(model: CRFTagger, x: Any, *, batch_size: int = 64,
+               forbidden: tuple[Any, Any] | None = None) -> np.ndarray:
+    """Viterbi-decode a `CRFTagger`: tag ids `[B, T]` int32, 0 at padded positions.
+
+    `forbidden = (transitions [K, K] bool, start [K] bool)` marks tag pairs `(i, j)` that may
+    not follow each other and tags that may not start a sentence (e.g. from
+    `rnnbook.tagging.iob2_forbidden`); they get a score of -1e4 during decoding only.
+    """
     potentials = model.predict(x, batch_size=batch_size, verbose=0)
-    tags, _ = model.crf.viterbi_decode(potentials, model.word_mask(x))
+    transitions, start, end = (keras.ops.convert_to_numpy(v) for v in model.crf._params())
+    if forbidden is not None:
+        bad_pairs, bad_start = (np.asarray(f, dtype=bool) for f in forbidden)
+        if bad_pairs.shape != transitions.shape or bad_start.shape != start.shape:
+            raise ValueError(f"forbidden must be ([K, K], [K]) booleans with K = "
+                             f"{len(start)}, got shapes {bad_pairs.shape}, {bad_start.shape}")
+        transitions = np.where(bad_pairs, FORBIDDEN_SCORE, transitions)
+        start = np.where(bad_start, FORBIDDEN_SCORE, start)
+    tags, _ = crf_viterbi_decode(potentials, transitions, start, end, model.word_mask(x))
     return keras.ops.convert_to_numpy(tags).astype("int32")
 
 
-def predict_tags(model: keras.Model, x: Any, *, batch_size: int = 64) -> np.ndarray:
+def predict_tags(model: keras.Model, x: Any, *, batch_size: int = 64,
+                 forbidden: tuple[Any, Any] | None = None) -> np.ndarray:
     """Tag ids `[B, T]` from any `build_tagger` model (Viterbi with a CRF, else argmax).
 
-    Padded positions (word id 0) are set to 0; strip them with the word mask.
+    Padded positions (word id 0) are set to 0; strip them with the word mask. `forbidden`
+    (see `crf_decode`) needs a CRF.
     """
     if isinstance(model, CRFTagger):
-        return crf_decode(model, x, batch_size=batch_size)
+        return crf_decode(model, x, batch_size=batch_size, forbidden=forbidden)
+    if forbidden is not None:
+        raise ValueError("forbidden transitions need a CRF tagger; a softmax tagger chooses "
+                         "each tag on its own")
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     mask = np.asarray(_word_ids(x)) != 0
     return (np.argmax(probs, axis=-1) * mask).astype("int32")
@@ -122,13 +192,16 @@ def build_tagger(
     char_units: int = 32,
     char_kernel_size: int = 3,
     crf: bool = False,
+    pad_tag: int | None = 0,
     name: str = "tagger",
 ) -> keras.Model:
     """Word ids `[B, T]` (and optionally char ids `[B, T, W]`) → one tag per word.
 
     Inputs are `words` (0 = padding), plus `chars` when `char_vocab_size` is given (then call
     the model on `[words, chars]`). Character features (`CharFeatures`, CNN or BiLSTM) are
-    concatenated to the word embeddings before the (bi)recurrent stack.
+    concatenated to the word embeddings before the (bi)recurrent stack; their layer returns
+    the word mask, so padding stays masked. `pad_tag` (default 0; `None` for none) is the tag
+    id of padding, which the model can never predict at a real word.
 
     Returns:
         A functional model with softmax output `[B, T, num_tags]` when `crf=False`, else a
@@ -178,9 +251,17 @@ def build_tagger(
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     model_inputs = inputs if len(inputs) > 1 else words
+    head_name = "potentials" if crf else "logits"
+    scores = keras.layers.Dense(num_tags, dtype="float32", name=head_name)(x)
+    if pad_tag is not None:
+        valid = isinstance(pad_tag, int) and not isinstance(pad_tag, bool)
+        if not valid or not 0 <= pad_tag < num_tags:
+            raise ModelConfigError(
+                f"`pad_tag` must be None or a tag id in [0, {num_tags}), got {pad_tag!r}."
+            )
+        scores = ExcludeTag(pad_tag, name="exclude_pad_tag")(scores)
     if not crf:
-        probs = keras.layers.Dense(num_tags, activation="softmax", name="probs")(x)
+        probs = keras.layers.Activation("softmax", dtype="float32", name="probs")(scores)
         return keras.Model(model_inputs, probs, name=name)
-    potentials = keras.layers.Dense(num_tags, name="potentials")(x)
-    potentials = CRF(num_tags, name="crf")(potentials)
+    potentials = CRF(num_tags, name="crf")(scores)
     return CRFTagger(model_inputs, potentials, name=name)
