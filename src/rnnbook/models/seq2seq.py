@@ -181,7 +181,7 @@ class Seq2SeqStepper:
         return {"rnn": state, "enc_outputs": enc_outputs, "src_mask": src != 0}
 
     def step(self, token_ids: Any, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        """A `rnnbook.decoding` step function: `(token_ids [R], state)` → `(logits [R, V], state)`."""
+        """A `rnnbook.decoding` step function: `(token_ids [R], state)` → `(logits, state)`."""
         tokens = np.asarray(token_ids, dtype="int32").reshape(-1, 1)
         inputs = [tokens, *[np.asarray(s) for s in state["rnn"]]]
         if self.s2s.attention is not None:
