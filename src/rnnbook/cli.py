@@ -4,6 +4,7 @@ rnnbook data list|fetch|verify|path NAME   the datasets (NAME may be ``all``)
 rnnbook run                                execute every notebook, summarise the results
 rnnbook exercises [--check]                regenerate the student notebooks
 rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
+rnnbook predict translate --model DIR TEXT translate Spanish to English (stdin if no TEXT)
 rnnbook env                                backend, device and versions
 """
 
@@ -249,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--model", required=True, help="folder written by save_artifacts")
     sentiment.add_argument("text", nargs="*", help="review text(s); read stdin lines if none")
     sentiment.set_defaults(func=cmd_predict)
+    from rnnbook import translate_cli
+
+    translate_cli.add_parser(predict_sub)
 
     env = sub.add_parser("env", help="print backend, device, versions and profile")
     env.set_defaults(func=cmd_env)
