@@ -12,7 +12,7 @@ def stub(*args, **kwargs):
 
 
 def shift_targets(full):
-    return full[:, :-1], full[:, 1:]
+    return np.where(full[:, :-1] == 3, 0, full[:, :-1]), full[:, 1:]
 
 
 def additive_scores(query, keys, w_q, w_k, v):
@@ -45,6 +45,8 @@ def test_correct_answers_pass_and_stubs_fail(check, fn, name, capsys):
 def test_shift_the_wrong_way_is_named():
     with pytest.raises(ExerciseCheckFailed, match="decoder_input .* must start with <s>"):
         nb05.check_shift_targets(lambda full: (full[:, 1:], full[:, :-1]))
+    with pytest.raises(ExerciseCheckFailed, match="hold no </s>"):
+        nb05.check_shift_targets(lambda full: (full[:, :-1], full[:, 1:]))
     with pytest.raises(ExerciseCheckFailed, match="return a pair"):
         nb05.check_shift_targets(lambda full: full[:, :-1])
 

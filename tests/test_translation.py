@@ -84,7 +84,9 @@ def test_encode_pairs_shift_for_teacher_forcing():
                                         tgt_len=4)
     assert src.shape == (2, 4) and tgt_in.shape == tgt_out.shape == (2, 4)
     assert tgt_in[:, 0].tolist() == [Vocabulary.START_ID] * 2
-    np.testing.assert_array_equal(tgt_in[:, 1:], tgt_out[:, :-1])  # the shift
+    # the shift; </s> is never read, so the input's padding mask is the target's
+    np.testing.assert_array_equal(tgt_in[:, 1:], np.where(tgt_out[:, :-1] == 3, 0, tgt_out[:, :-1]))
+    np.testing.assert_array_equal(tgt_in != 0, tgt_out != 0)
     # the long target is cut but still ends with </s>; the short one is padded after </s>
     assert tgt_out[0, -1] == Vocabulary.END_ID
     assert tgt_out[1].tolist() == [*tgt_vocab.encode(tgt_tok[1]), Vocabulary.END_ID, 0]
@@ -180,3 +182,21 @@ def test_cli_errors_are_clear(model_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert cli.main(["predict", "translate", "--model", str(model_dir)]) == 2
     assert "give TEXT arguments or lines on stdin" in capsys.readouterr().err
+
+
+def test_teacher_forced_accuracy_ignores_padding_and_matches_masked_accuracy(translator):
+    from rnnbook.metrics import masked_accuracy
+    from rnnbook.translation import teacher_forced_accuracy
+
+    src_tok = [tokenize(es) for es, _ in PAIRS]
+    tgt_tok = [tokenize(en) for _, en in PAIRS]
+    src, tgt_in, tgt_out = encode_pairs(src_tok, tgt_tok, translator.src_vocab,
+                                        translator.tgt_vocab, src_len=5, tgt_len=6)
+    logits = keras.ops.convert_to_numpy(translator.s2s.model([src, tgt_in]))
+    want = masked_accuracy(tgt_out, logits, mask=0)
+    assert teacher_forced_accuracy(translator.s2s.model, src, tgt_in, tgt_out,
+                                   batch_size=4) == pytest.approx(want)
+    assert want == pytest.approx(1.0)  # memorised
+    wrong = np.where(tgt_out > 0, 4, 0)  # every real target replaced by one id; pads stay
+    acc = teacher_forced_accuracy(translator.s2s.model, src, tgt_in, wrong)
+    assert acc == pytest.approx(np.mean(tgt_out[tgt_out > 0] == 4))

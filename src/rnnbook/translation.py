@@ -29,6 +29,7 @@ __all__ = [
     "encode_pairs",
     "load_translator",
     "save_translator",
+    "teacher_forced_accuracy",
     "tokenize",
 ]
 
@@ -92,16 +93,38 @@ def encode_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token lists → ``(src [N, src_len], tgt_in [N, tgt_len], tgt_out [N, tgt_len])``, int32.
 
-    The target is ``<s> y_1 ... y_n </s>``; ``tgt_in`` drops its last id and ``tgt_out`` its first
-    (teacher forcing: at step t the decoder reads y_{t-1} and must predict y_t). A target longer
-    than ``tgt_len - 1`` tokens is cut but keeps its ``</s>``. Sources are cut after ``src_len``
-    tokens.
+    The target is ``<s> y_1 ... y_n </s>``; ``tgt_out`` is it without ``<s>`` and ``tgt_in`` is it
+    without ``</s>`` (teacher forcing: at step t the decoder reads y_{t-1} and must predict y_t).
+    ``</s>`` is never an input, so the padding mask of ``tgt_in`` (which Keras applies to the
+    loss) covers exactly the real positions of ``tgt_out``. A target longer than ``tgt_len - 1``
+    tokens is cut but keeps its ``</s>``. Sources are cut after ``src_len`` tokens.
     """
     if len(sources) != len(targets):
         raise ValueError(f"{len(sources)} sources but {len(targets)} targets")
     src = src_vocab.encode_batch(sources, max_len=src_len)
     full = tgt_vocab.encode_batch(targets, max_len=tgt_len + 1, add_start=True, add_end=True)
-    return src, full[:, :-1], full[:, 1:]
+    tgt_in = np.where(full[:, :-1] == Vocabulary.END_ID, Vocabulary.PAD_ID, full[:, :-1])
+    return src, tgt_in.astype(np.int32), full[:, 1:]
+
+
+def teacher_forced_accuracy(model: Any, src: np.ndarray, tgt_in: np.ndarray,
+                            tgt_out: np.ndarray, *, batch_size: int = 256) -> float:
+    """Masked token accuracy of a teacher-forced ``model([src, tgt_in])`` against ``tgt_out``.
+
+    Positions where ``tgt_out`` is ``<pad>`` (0) are not counted; ``</s>`` is. Predictions are
+    made batch by batch, so the ``[N, T, V]`` logits are never held at once.
+    """
+    correct = total = 0
+    for start in range(0, len(src), batch_size):
+        sl = slice(start, start + batch_size)
+        logits = model.predict_on_batch([src[sl], tgt_in[sl]])
+        pred = np.asarray(logits).argmax(axis=-1)
+        keep = tgt_out[sl] != 0
+        correct += int(((pred == tgt_out[sl]) & keep).sum())
+        total += int(keep.sum())
+    if total == 0:
+        raise ValueError("teacher_forced_accuracy: tgt_out has no non-padding position")
+    return correct / total
 
 
 class Translator:

@@ -38,7 +38,8 @@ def _fail(name: str, message: str) -> ExerciseCheckFailed:
 # --------------------------------------------------------------------------- teacher forcing
 def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
     """``shift_targets(full)`` with ``full = [<s> y_1 .. y_n </s> <pad>..]`` ``[B, T+1]`` must
-    return ``(decoder_input [B, T], decoder_target [B, T])`` as ``encode_pairs`` builds them."""
+    return ``(decoder_input [B, T], decoder_target [B, T])`` as ``encode_pairs`` builds them:
+    the input is ``<s> y_1 .. y_n`` (``</s>`` is never read), the target ``y_1 .. y_n </s>``."""
     from rnnbook.text import Vocabulary
     from rnnbook.translation import encode_pairs
 
@@ -57,7 +58,9 @@ def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
                                                                  want_out)):
             expect_shape(f"{name}: {label}", g, w.shape)
             if not np.array_equal(to_numpy(g), w):
-                hint = (" (it must start with <s> = 2 in every row)" if label == "decoder_input"
+                hint = (" (it must start with <s> = 2 in every row, and hold no </s> = 3: the "
+                        "decoder never reads </s>, so put padding there)"
+                        if label == "decoder_input"
                         else " (it must end each sentence with </s> = 3, never start with <s>)")
                 raise _fail(name, f"{label} for T={tgt_len} is {to_numpy(g).tolist()}, expected "
                                   f"{w.tolist()}{hint}")
