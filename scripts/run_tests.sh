@@ -23,7 +23,7 @@ step "unit tests, KERAS_BACKEND=tensorflow"
 MPLBACKEND=Agg KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
 
 step "Keras-model tests again, KERAS_BACKEND=torch"
-backend_tests=$(ls tests/test_{models,layers,artifacts,training,scratch,decoding}*.py 2>/dev/null || true)
+backend_tests=$(ls tests/test_{models,layers,artifacts,training,scratch,decoding,translation}*.py 2>/dev/null || true)
 MPLBACKEND=Agg KERAS_BACKEND=torch python -m pytest $backend_tests -q -p no:cacheprovider
 
 step "notebooks under nbval, profile $RNNBOOK_PROFILE"

@@ -15,7 +15,7 @@ import pooch
 import pytest
 
 import rnnbook.datasets as ds
-from rnnbook.datasets import load_registry
+from rnnbook.datasets import load_registry, spa_eng
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,8 @@ EXPECTED = {
     ("conll2003", None): {"train_sentences": 14_041, "train_tokens": 203_621,
                           "valid_sentences": 3_250, "valid_tokens": 51_362,
                           "test_sentences": 3_453, "test_tokens": 46_435},
-    ("spa-eng", None): {"pairs": 118_964, "distinct_english": 102_904},
+    ("spa-eng", None): {"pairs": 118_964, "distinct_english": 102_904, "train_pairs": 95_277,
+                        "val_pairs": 11_780, "test_pairs": 11_907},
     ("glove", None): {"vectors": 100_000, "dim": 50, "first_word": "the"},
 }
 
@@ -132,13 +133,15 @@ def test_load_imdb(mirror):
 
 def test_spa_eng_split_is_pinned(mirror):
     data = ds.load_spa_eng()
-    assert (len(data.train), len(data.val), len(data.test)) == (95_172, 11_896, 11_896)
-    assert data.test[:3] == [
-        ("Estaba escuchando.", "I was listening."),
-        ("Entiendes lo que estoy diciendo, ¿no es cierto?",
-         "You understand what I'm saying, don't you?"),
-        ("Se fue muy lejos.", "He went far away."),
-    ]
+    assert (len(data.train), len(data.val), len(data.test)) == (95_277, 11_780, 11_907)
+    assert data.test[:3] == [("¡Espera!", "Wait!"), ("Levanta.", "Get up."), ("Mentí.", "I lied.")]
+    # no test or validation sentence, Spanish or English, is also a training sentence
+    key = spa_eng.source_key
+    train_es, train_en = {key(es) for es, _ in data.train}, {key(en) for _, en in data.train}
+    for split in (data.val, data.test):
+        assert not any(key(es) in train_es or key(en) in train_en for es, en in split)
+    groups = ds.group_by_source(data.test)
+    assert len(groups) == 11_351 and max(len(refs) for _, refs in groups) == 8
 
 
 def test_glove_top100k(mirror):

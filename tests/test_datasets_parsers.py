@@ -18,7 +18,7 @@ from rnnbook.datasets._tar import iter_tar
 from rnnbook.datasets.glove import build_matrix, read_vectors
 from rnnbook.datasets.imdb import read_reviews, split_validation
 from rnnbook.datasets.shakespeare import read_text, split_text
-from rnnbook.datasets.spa_eng import parse_pairs, split_pairs
+from rnnbook.datasets.spa_eng import group_by_source, parse_pairs, split_pairs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "datasets"
 
@@ -211,6 +211,29 @@ def test_split_pairs_fixed_and_disjoint():
     assert a.test != split_pairs(pairs, val_fraction=0.1, test_fraction=0.2, seed=8).test
     with pytest.raises(ValueError):
         split_pairs(pairs, val_fraction=0.5, test_fraction=0.5)
+
+
+def test_split_pairs_never_puts_a_sentence_in_two_splits():
+    """Every translation of a Spanish sentence, and every Spanish sentence sharing an English
+    translation, lands in one split (a random split of pairs leaks both ways)."""
+    pairs = []
+    for i in range(60):
+        pairs += [(f"Frase {i}.", f"Sentence {i}."), (f"frase  {i}.", f"The sentence {i}.")]
+        pairs += [(f"Otra {i}.", f"Sentence {i}.")]  # shares an English side with "Frase i."
+    pairs += [(f"Sola {i}.", f"Alone {i}.") for i in range(40)]
+    split = split_pairs(pairs, val_fraction=0.2, test_fraction=0.2, seed=1)
+    where = {}
+    for name in ("train", "val", "test"):
+        for es, en in getattr(split, name):
+            for key in (("es", es.casefold().replace("  ", " ")), ("en", en)):
+                assert where.setdefault(key, name) == name, f"{key} is in {where[key]} and {name}"
+    assert sorted(split.train + split.val + split.test) == sorted(pairs)
+    assert (len(split.val) + len(split.test)) > 0.2 * len(pairs)  # 100 groups, 20 + 20 held out
+
+
+def test_group_by_source_collects_every_reference():
+    pairs = [("Hola.", "Hello."), ("Adiós.", "Bye."), ("hola.", "Hi."), ("Hola.", "Hello.")]
+    assert group_by_source(pairs) == [("Hola.", ["Hello.", "Hi."]), ("Adiós.", ["Bye."])]
 
 
 # ----------------------------------------------------------------------------- GloVe

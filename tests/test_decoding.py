@@ -1,10 +1,17 @@
 """Tests for rnnbook.decoding over hand-built step functions (no model needed)."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 from rnnbook import decoding
-from rnnbook.decoding import beam_search, generate_text, greedy_decode, sample_next
+from rnnbook.decoding import generate_text, sample_next
+
+# The toy vocabularies here use ids 0-2 (<pad>, <unk>, <s> in a real Vocabulary) as ordinary
+# tokens, so these tests ask for nothing to be banned; the tests of banning are below.
+beam_search = partial(decoding.beam_search, banned_ids=())
+greedy_decode = partial(decoding.greedy_decode, banned_ids=())
 
 START, A, B, END = 0, 1, 2, 3
 
@@ -192,3 +199,86 @@ def test_backend_tensor_states_and_scores():
     picked = decoding.take_state({"h": h0}, np.array([1, 1, 0]))["h"]
     np.testing.assert_allclose(keras.ops.convert_to_numpy(picked),
                                keras.ops.convert_to_numpy(h0)[[1, 1, 0]])
+
+
+# ----------------------------------------------------------------------- banned ids
+def pad_loving_step(tokens, state):
+    """Prefers <pad> (0), then <unk> (1), then <s> (2), then word 5, then </s> (3); after word 5
+    </s> is the best non-reserved choice. Feeding 0 would 'freeze' a masked decoder."""
+    logits = np.tile([9.0, 8.0, 7.0, 1.0, -5.0, 6.0], (len(tokens), 1))
+    logits[tokens == 5, 3] = 6.5
+    logits[tokens == 5, 5] = 0.0
+    return logits, state
+
+
+def test_greedy_and_beam_ban_pad_unk_and_start_by_default():
+    assert decoding.greedy_decode(pad_loving_step, None, [2, 2], max_len=4, end_id=3) == [[5], [5]]
+    for width in (1, 3):
+        hyps = decoding.beam_search(pad_loving_step, None, [2], beam_width=width, max_len=4,
+                                    end_id=3, return_all=True)[0]
+        assert hyps[0].tokens == [5] and hyps[0].finished
+        assert all(t not in (0, 1, 2) for h in hyps for t in h.tokens)
+    # asked otherwise: nothing banned, the reserved ids come out
+    assert decoding.greedy_decode(pad_loving_step, None, [2], max_len=2, end_id=3,
+                                  banned_ids=()) == [[0, 0]]
+    assert decoding.greedy_decode(pad_loving_step, None, [2], max_len=2, end_id=3,
+                                  banned_ids=(0,)) == [[1, 1]]
+    with pytest.raises(ValueError, match="contains end_id=3"):
+        decoding.beam_search(pad_loving_step, None, [2], beam_width=2, max_len=2, end_id=3,
+                             banned_ids=(0, 3))
+
+
+class RowCounter:
+    """Records the number of rows of every step call."""
+
+    def __init__(self, step):
+        self.step, self.rows = step, []
+
+    def __call__(self, tokens, state):
+        self.rows.append(len(tokens))
+        return self.step(tokens, state)
+
+
+def test_beam_search_feeds_a_fixed_number_of_rows():
+    """Beams narrow as hypotheses finish, but every step call sees batch x width rows, so a
+    compiled step function is traced once."""
+    model = TinyRNN(seed=3)
+    counter = RowCounter(model)
+    out = beam_search(counter, model.initial_state(3, seed=4), [0, 5, 2], beam_width=4,
+                      max_len=7, end_id=2, return_all=True)
+    assert set(counter.rows) == {12}
+    assert any(h.finished for hyps in out for h in hyps)
+
+
+def brute_force_best(step, start, max_len, end_id, alpha):
+    """Best hypothesis by exhaustive search over every sequence (tiny vocabularies only)."""
+    import itertools
+
+    best = None
+    vocab = 4
+    for length in range(1, max_len + 1):
+        for seq in itertools.product(range(vocab), repeat=length):
+            if end_id in seq[:-1]:
+                continue
+            total, feed, state = 0.0, np.array([start], np.int32), None
+            for tok in seq:
+                scores, state = step(feed, state)
+                total += decoding.log_softmax(scores)[0, tok]
+                feed = np.array([tok], np.int32)
+            done = seq[-1] == end_id
+            if not done and length < max_len:
+                continue
+            tokens = list(seq[:-1]) if done else list(seq)
+            score = total / decoding.length_penalty(len(seq), alpha)
+            if best is None or score > best[1]:
+                best = (tokens, score)
+    return best
+
+
+def test_wide_beam_finds_the_exhaustive_optimum():
+    step = markov_step(TRAP)
+    for alpha in (0.0, 0.6):
+        tokens, score = brute_force_best(step, START, 3, END, alpha)
+        hyp = beam_search(step, None, [START], beam_width=64, max_len=3, end_id=END,
+                          alpha=alpha)[0]
+        assert hyp.tokens == tokens and hyp.score == pytest.approx(score)

@@ -90,3 +90,33 @@ def test_bleu_multiple_references():
         corpus_bleu(["a", "b"], [["a"], ["b", "c"]])
     with pytest.raises(ValueError, match="hypotheses"):
         corpus_bleu([], [])
+
+
+def test_bleu_bootstrap_interval_brackets_the_corpus_score_and_narrows_with_data():
+    from rnnbook.metrics import bleu_bootstrap_ci, corpus_bleu
+
+    hyps = ["the cat sat on the mat .", "a dog barked", "hello there", "I like green apples"]
+    refs = [["the cat sat on a mat .", "a cat sat on the mat ."],
+            ["the dog barked", "a dog barked loudly"], ["hello there", "hi there"],
+            ["I like apples", "I love green apples"]]
+    score = corpus_bleu(hyps * 5, refs * 5)
+    low, high = bleu_bootstrap_ci(hyps * 5, refs * 5, n_boot=300, seed=1)
+    assert low < score < high
+    low_big, high_big = bleu_bootstrap_ci(hyps * 50, refs * 50, n_boot=300, seed=1)
+    assert high_big - low_big < (high - low) / 2
+    assert bleu_bootstrap_ci(hyps, refs, n_boot=50) == bleu_bootstrap_ci(hyps, refs, n_boot=50)
+    with pytest.raises(ValueError, match="level"):
+        bleu_bootstrap_ci(hyps, refs, level=1.5)
+
+
+def test_corpus_chrf_matches_sacrebleu_and_takes_several_references():
+    from sacrebleu.metrics import CHRF
+
+    from rnnbook.metrics import corpus_chrf
+
+    hyps = ["the cat sat", "hello world"]
+    assert corpus_chrf(hyps, ["the cat sat", "hello world"]) == pytest.approx(100.0)
+    two = corpus_chrf(hyps, [["a cat sits", "the cat sat"], ["hi world", "hello world"]])
+    assert two == pytest.approx(CHRF().corpus_score(
+        hyps, [["a cat sits", "hi world"], ["the cat sat", "hello world"]]).score)
+    assert corpus_chrf(["the dog ran"], ["the cat sat"]) < 50

@@ -91,3 +91,69 @@ def test_seq2seq_rejects_bad_arguments():
         build_seq2seq(SRC_VOCAB, TGT_VOCAB, embedding_dim=4, units=0)
     with pytest.raises(ModelConfigError, match="`cell` must be one of"):
         build_seq2seq(SRC_VOCAB, TGT_VOCAB, embedding_dim=4, units=3, cell="transformer")
+
+
+def _stepper_logits(stepper, src, tgt_in):
+    state = stepper.initial_state(src)
+    logits = []
+    for t in range(tgt_in.shape[1]):
+        step_logits, state = stepper.step(tgt_in[:, t], state)
+        logits.append(step_logits)
+    return np.stack(logits, axis=1), state
+
+
+@pytest.mark.parametrize("attention", [None, "bahdanau"])
+@pytest.mark.parametrize("rows", [2, 3, 8])  # chunks with a short last one, exact, one padded
+def test_stepper_reproduces_teacher_forcing_with_fixed_shapes(attention, rows):
+    s2s = build_seq2seq(SRC_VOCAB, TGT_VOCAB, embedding_dim=6, units=5, attention=attention)
+    src, tgt_in, _ = copy_data(n=5)
+    tgt_in = np.maximum(tgt_in, 1)
+    full = keras.ops.convert_to_numpy(s2s.model([src, tgt_in]))
+    shapes = []
+    for model in (s2s.encoder_model, s2s.decoder_step_model):
+        original = model.predict_on_batch
+
+        def record(inputs, _original=original):
+            shapes.append(tuple(np.shape(x) for x in (inputs if isinstance(inputs, list)
+                                                      else [inputs])))
+            return _original(inputs)
+
+        model.predict_on_batch = record
+    stepper = s2s.stepper(rows=rows, src_len=src.shape[1] + 3)  # sources padded to src_len
+    stepped, state = _stepper_logits(stepper, src, tgt_in)
+    np.testing.assert_allclose(stepped, full, atol=1e-5)
+    assert {s[0][0] for s in shapes} == {rows}  # every call sees `rows` rows
+    assert len(set(shapes)) == 2  # one shape for the encoder, one for the decoder step
+    if attention:
+        assert state["attention"].shape == (5, src.shape[1] + 3)
+        assert np.all(state["attention"][:, src.shape[1]:] == 0)
+
+
+def test_beam_search_through_the_stepper_keeps_one_decoder_shape():
+    from rnnbook.decoding import beam_search
+
+    s2s = build_seq2seq(SRC_VOCAB, TGT_VOCAB, embedding_dim=6, units=5, attention="luong")
+    src, _, _ = copy_data(n=3)
+    shapes = set()
+    original = s2s.decoder_step_model.predict_on_batch
+
+    def record(inputs):
+        shapes.add(tuple(np.shape(x) for x in inputs))
+        return original(inputs)
+
+    s2s.decoder_step_model.predict_on_batch = record
+    stepper = s2s.stepper(rows=3 * 4, src_len=src.shape[1])
+    hyps = beam_search(stepper.step, stepper.initial_state(src), np.full(3, 1), beam_width=4,
+                       max_len=6, end_id=3, return_all=True)
+    assert len(shapes) == 1 and len(hyps) == 3
+    with pytest.raises(ValueError, match="length <= 5"):
+        stepper.initial_state(np.ones((2, 6), "int32"))
+
+
+def test_encode_and_decode_step_use_the_compiled_predict_function():
+    s2s = build_seq2seq(SRC_VOCAB, TGT_VOCAB, embedding_dim=4, units=3, attention="bahdanau")
+    src, _, _ = copy_data(n=2)
+    enc_outputs, state = s2s.encode(src)
+    s2s.decode_step(np.ones(2), state, enc_outputs, src != 0)
+    assert s2s.encoder_model.predict_function is not None
+    assert s2s.decoder_step_model.predict_function is not None

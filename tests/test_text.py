@@ -179,6 +179,25 @@ def test_encode_batch_pads_right_and_truncates(vocab: Vocabulary):
     assert vocab.encode_batch([], max_len=4).shape == (0, 4)
 
 
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_encode_batch_keeps_end_and_start_markers_when_truncating(vocab: Vocabulary, truncating):
+    """A target longer than max_len must still end with </s> (and start with <s>): a decoder
+    trained on cut targets without </s> never learns to stop on long sentences."""
+    longest = CORPUS[0]
+    ids = vocab.encode(longest)
+    assert len(ids) + 2 > 5  # the case that truncates
+    out = vocab.encode_batch([longest], max_len=5, add_start=True, add_end=True,
+                             truncating=truncating)[0].tolist()
+    kept = ids[:3] if truncating == "post" else ids[-3:]
+    assert out == [Vocabulary.START_ID, *kept, Vocabulary.END_ID]
+    end_only = vocab.encode_batch([longest], max_len=4, add_end=True, truncating=truncating)
+    assert end_only[0].tolist()[-1] == Vocabulary.END_ID
+    # one token fits between the markers; none does not
+    assert vocab.encode_batch([longest], max_len=3, add_start=True, add_end=True)[0, 2] == 3
+    with pytest.raises(VocabularyError, match="max_len=2 leaves no room"):
+        vocab.encode_batch([longest], max_len=2, add_start=True, add_end=True)
+
+
 @pytest.mark.parametrize("max_len", [0, -3, 2.0, True])
 def test_encode_batch_rejects_bad_max_len(vocab: Vocabulary, max_len):
     with pytest.raises(VocabularyError, match="max_len"):

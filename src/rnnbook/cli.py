@@ -8,6 +8,7 @@ rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
 rnnbook predict entities --model DIR TEXT  named entities (or --format conll on a CoNLL file)
 rnnbook bench [--grid tiny|cpu|full]       Keras recurrent layers vs native PyTorch, tokens/s
 rnnbook report                             regenerate docs/results.md from results/*.json
+rnnbook predict translate --model DIR TEXT translate Spanish to English (stdin if no TEXT)
 rnnbook env                                backend, device and versions
 """
 
@@ -251,6 +252,9 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from rnnbook import translate_cli
+    from rnnbook.predict_cli import add_entities_parser
+
     parser = argparse.ArgumentParser(
         prog="rnnbook",
         description="The RNN Workbook: datasets, notebooks and models for recurrent networks.",
@@ -322,9 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--model", required=True, help="folder written by save_artifacts")
     sentiment.add_argument("text", nargs="*", help="review text(s); read stdin lines if none")
     sentiment.set_defaults(func=cmd_predict)
-    from rnnbook.predict_cli import add_entities_parser
-
     add_entities_parser(predict_sub)
+    translate_cli.add_parser(predict_sub)
 
     bench = sub.add_parser(
         "bench", help="training tokens/s of Keras recurrent layers against native torch.nn"

@@ -38,6 +38,7 @@ __all__ = [
     "length_penalty",
     "log_softmax",
     "take_state",
+    "DEFAULT_BANNED_IDS",
 ]
 
 StepFn = Callable[[np.ndarray, Any], tuple[Any, Any]]
@@ -188,12 +189,36 @@ def generate_text(
 
 
 # --------------------------------------------------------------------------- greedy & beam
+# <pad>, <unk> and <s> in rnnbook.text's fixed layout: never a useful output. Feeding <pad> (id 0)
+# back into a decoder whose embedding masks id 0 freezes its state for good.
+DEFAULT_BANNED_IDS: tuple[int, ...] = (0, 1, 2)
+
+
 def _start(start_ids: Sequence[int] | np.ndarray | int) -> np.ndarray:
     ids = np.atleast_1d(np.asarray(start_ids, dtype=np.int64))
     if ids.ndim != 1 or ids.size == 0:
         raise ValueError(f"start_ids must be a non-empty 1-D array (one id per example), "
                          f"got shape {np.shape(start_ids)}")
     return ids
+
+
+def _banned(banned_ids: Sequence[int] | None, end_id: int | None) -> np.ndarray:
+    ids = np.asarray(() if banned_ids is None else list(banned_ids), dtype=np.int64)
+    if ids.ndim != 1:
+        raise ValueError(f"banned_ids must be a sequence of token ids, got {banned_ids!r}")
+    if end_id is not None and end_id in ids:
+        raise ValueError(f"banned_ids {banned_ids!r} contains end_id={end_id}: decoding could "
+                         "never stop")
+    return ids
+
+
+def _ban(log_probs: np.ndarray, banned: np.ndarray) -> np.ndarray:
+    if banned.size:
+        if banned.max() >= log_probs.shape[-1] or banned.min() < 0:
+            raise ValueError(f"banned_ids {banned.tolist()} out of range for a vocabulary of "
+                             f"{log_probs.shape[-1]}")
+        log_probs[..., banned] = -np.inf
+    return log_probs
 
 
 def greedy_decode(
@@ -203,26 +228,27 @@ def greedy_decode(
     *,
     max_len: int,
     end_id: int | None = None,
+    banned_ids: Sequence[int] | None = DEFAULT_BANNED_IDS,
 ) -> list[list[int]]:
     """Argmax decoding for a batch: one token list per example (end token not included).
 
     Each example stops at ``end_id`` or after ``max_len`` generated tokens; finished rows are
-    dropped from later steps.
+    dropped from later steps. ``banned_ids`` (default ``<pad>``, ``<unk>``, ``<s>``) are never
+    emitted; pass ``()`` to allow every id.
     """
     max_len = _positive_int("max_len", max_len)
+    banned = _banned(banned_ids, end_id)
     tokens = _start(start_ids)
     outputs: list[list[int]] = [[] for _ in tokens]
     rows = np.arange(len(tokens))  # example index of each live row
     state = initial_state
     for _ in range(max_len):
         scores, state = _scores(step_fn, tokens, state)
+        scores = _ban(np.array(scores, dtype=np.float64), banned)
         best = scores.argmax(axis=-1)
-        keep = np.ones(len(rows), bool)
-        for r, (example, token) in enumerate(zip(rows, best, strict=True)):
-            if end_id is not None and token == end_id:
-                keep[r] = False
-            else:
-                outputs[example].append(int(token))
+        keep = np.ones(len(rows), bool) if end_id is None else best != end_id
+        for example, token in zip(rows[keep], best[keep], strict=True):
+            outputs[example].append(int(token))
         if not keep.any():
             break
         if not keep.all():
@@ -247,61 +273,76 @@ def beam_search(
     end_id: int | None = None,
     alpha: float = 0.6,
     return_all: bool = False,
+    banned_ids: Sequence[int] | None = DEFAULT_BANNED_IDS,
 ) -> list[Hypothesis] | list[list[Hypothesis]]:
     """Batched beam search (see the module docstring for scoring and stopping).
 
     Returns the best :class:`Hypothesis` per example, or with ``return_all`` every hypothesis
-    that left the beam, best first. All examples' beams share one ``step_fn`` call per step.
+    that left the beam, best first. ``banned_ids`` (default ``<pad>``, ``<unk>``, ``<s>``) are
+    never emitted; pass ``()`` to allow every id.
+
+    Every step feeds ``step_fn`` the same number of rows, ``len(start_ids) * beam_width`` (example
+    ``e``'s beams are rows ``e * beam_width ...``), so a compiled step function sees one shape;
+    empty beam slots carry a log-probability of ``-inf`` and are never chosen. The top
+    ``beam_width`` candidates of every example are picked at once with ``argpartition``.
     """
     beam_width = _positive_int("beam_width", beam_width)
     max_len = _positive_int("max_len", max_len)
     if not alpha >= 0:
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    banned = _banned(banned_ids, end_id)
     starts = _start(start_ids)
-    n_examples = len(starts)
-    # live rows: parallel lists over the flattened (example, beam) rows
-    row_example = np.arange(n_examples)
-    row_tokens: list[list[int]] = [[] for _ in range(n_examples)]
-    row_logp = np.zeros(n_examples)
-    feed = starts
-    state = initial_state
-    finished: list[list[Hypothesis]] = [[] for _ in range(n_examples)]
+    n, k = len(starts), beam_width
+    rows_of = np.repeat(np.arange(n), k)  # example -> its k rows
+    state = take_state(initial_state, rows_of)
+    feed = starts[rows_of]
+    logp = np.full((n, k), -np.inf)
+    logp[:, 0] = 0.0  # one live beam per example at the start
+    history = np.zeros((n, k, 0), np.int64)
+    finished: list[list[Hypothesis]] = [[] for _ in range(n)]
+    n_finished = np.zeros(n, np.int64)
+    arange_n = np.arange(n)[:, None]
 
-    def close(example: int, tokens: list[int], logp: float, done: bool) -> None:
+    def close(example: int, tokens: list[int], total: float, done: bool) -> None:
         length = len(tokens) + (1 if done else 0)
-        finished[example].append(Hypothesis(tokens, float(logp),
-                                             float(logp / length_penalty(length, alpha)), done))
+        finished[example].append(Hypothesis(tokens, float(total),
+                                            float(total / length_penalty(length, alpha)), done))
+        n_finished[example] += 1
 
     for step in range(max_len):
         scores, state = _scores(step_fn, feed, state)
-        total = row_logp[:, None] + log_softmax(scores)
-        parents: list[int] = []
-        next_tokens: list[int] = []
-        next_logp: list[float] = []
-        for example in range(n_examples):
-            rows = np.flatnonzero(row_example == example)
-            if rows.size == 0:
-                continue
-            width = beam_width - len(finished[example])
-            flat = total[rows].ravel()
-            order = np.argsort(-flat, kind="stable")[:width]
-            for idx in order:
-                row, token = rows[idx // total.shape[1]], int(idx % total.shape[1])
-                if end_id is not None and token == end_id:
-                    close(example, row_tokens[row], flat[idx], True)
-                elif step == max_len - 1:
-                    close(example, row_tokens[row] + [token], flat[idx], False)
-                else:
-                    parents.append(row)
-                    next_tokens.append(token)
-                    next_logp.append(flat[idx])
-        if not parents:
+        vocab = scores.shape[-1]
+        log_probs = _ban(log_softmax(scores), banned)
+        total = (logp[:, :, None] + log_probs.reshape(n, k, vocab)).reshape(n, k * vocab)
+        # the k best candidates of every example, best first (ties: lower flat index first)
+        top = np.argpartition(-total, k - 1, axis=1)[:, :k] if k < total.shape[1] else \
+            np.broadcast_to(np.arange(total.shape[1]), (n, total.shape[1]))
+        top_scores = total[arange_n, top]
+        order = np.lexsort((top, -top_scores), axis=1)
+        top, top_scores = top[arange_n, order], top_scores[arange_n, order]
+        parent, token = top // vocab, top % vocab
+        width = (k - n_finished)[:, None]
+        valid = (np.arange(top.shape[1])[None, :] < width) & np.isfinite(top_scores)
+        ends = valid & (token == end_id) if end_id is not None else np.zeros_like(valid)
+        last = step == max_len - 1
+        live = valid & ~ends & (not last)
+        for e, j in zip(*np.nonzero(ends | (valid & last & ~ends)), strict=True):
+            done = bool(ends[e, j])
+            tokens = history[e, parent[e, j]].tolist() + ([] if done else [int(token[e, j])])
+            close(int(e), tokens, float(top_scores[e, j]), done)
+        if not live.any():
             break
-        index = np.asarray(parents)
-        row_example = row_example[index]
-        row_tokens = [row_tokens[p] + [t] for p, t in zip(parents, next_tokens, strict=True)]
-        row_logp = np.asarray(next_logp)
-        feed = np.asarray(next_tokens)
-        state = take_state(state, index)
+        # live candidates fill slots 0, 1, ... of their example; other slots are -inf
+        slot = np.cumsum(live, axis=1) - 1
+        new_parent = np.zeros((n, k), np.int64)
+        new_token = np.zeros((n, k), np.int64)
+        logp = np.full((n, k), -np.inf)
+        ex, j = np.nonzero(live)
+        new_parent[ex, slot[ex, j]] = parent[ex, j]
+        new_token[ex, slot[ex, j]] = token[ex, j]
+        logp[ex, slot[ex, j]] = top_scores[ex, j]
+        history = np.concatenate([history[arange_n, new_parent], new_token[:, :, None]], axis=2)
+        feed = np.where(np.isfinite(logp), new_token, starts[:, None]).reshape(-1)
+        state = take_state(state, (np.arange(n)[:, None] * k + new_parent).reshape(-1))
     ranked = [sorted(h, key=lambda h: -h.score) for h in finished]
     return ranked if return_all else [h[0] for h in ranked]

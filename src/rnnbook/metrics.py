@@ -27,6 +27,8 @@ __all__ = [
     "bootstrap_f1_difference",
     "entity_counts",
     "f1_from_counts",
+    "corpus_chrf",
+    "bleu_bootstrap_ci",
 ]
 
 
@@ -297,3 +299,50 @@ def bootstrap_f1_difference(
     low, high = np.percentile(stats, [tail, 100 - tail])
     value = f1_from_counts(a) - f1_from_counts(b)
     return BootstrapInterval(float(value), float(low), float(high), confidence, n_boot)
+def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str | Sequence[str]]) -> float:
+    """Corpus chrF (0–100, character 6-grams, beta 2) by sacreBLEU; inputs as for BLEU."""
+    from sacrebleu.metrics import CHRF
+
+    hyps = list(hypotheses)
+    if not hyps or not all(isinstance(h, str) for h in hyps):
+        raise ValueError("hypotheses must be a non-empty list of strings")
+    return float(CHRF().corpus_score(hyps, _reference_streams(references, len(hyps))).score)
+
+
+def bleu_bootstrap_ci(
+    hypotheses: Sequence[str],
+    references: Sequence[str | Sequence[str]],
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of corpus BLEU (sentences resampled with replacement).
+
+    Each sentence's n-gram statistics are computed once with sacreBLEU's ``sentence_score``
+    (13a tokenisation, the references of that sentence); a resample's corpus BLEU is
+    ``BLEU.compute_bleu`` of the summed statistics, so the interval is about the corpus score
+    that :func:`corpus_bleu` reports.
+    """
+    from sacrebleu.metrics import BLEU
+
+    hyps = list(hypotheses)
+    if not hyps:
+        raise ValueError("hypotheses must be a non-empty list of strings")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    streams = _reference_streams(references, len(hyps))
+    metric = BLEU(effective_order=True)  # only changes sentence scores, not the statistics
+    stats = np.zeros((len(hyps), 10))
+    for i, hyp in enumerate(hyps):
+        s = metric.sentence_score(hyp, [stream[i] for stream in streams])
+        stats[i] = [s.sys_len, s.ref_len, *s.counts, *s.totals]
+    rng = np.random.default_rng(seed)
+    scores = np.empty(n_boot)
+    for b in range(n_boot):
+        tot = stats[rng.integers(0, len(hyps), len(hyps))].sum(axis=0)
+        scores[b] = BLEU.compute_bleu(tot[2:6].astype(int).tolist(), tot[6:].astype(int).tolist(),
+                                      int(tot[0]), int(tot[1])).score
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(scores, [tail, 100 - tail])
+    return float(low), float(high)

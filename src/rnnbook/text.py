@@ -285,8 +285,10 @@ class Vocabulary:
     ) -> np.ndarray:
         """Encode, truncate and right-pad sequences into an int32 array ``[len(seqs), max_len]``.
 
-        ``<s>``/``</s>`` are added before truncation (as in Keras ``pad_sequences``).
-        ``truncating='post'`` keeps the first ``max_len`` ids, ``'pre'`` keeps the last ones.
+        ``truncating='post'`` keeps the first tokens, ``'pre'`` keeps the last ones; ``<s>`` and
+        ``</s>`` (``add_start``/``add_end``) always survive truncation, so a cut target still
+        starts and ends like every other one (a decoder that never sees ``</s>`` on long targets
+        never learns to stop on them). ``max_len`` counts them, so it must leave room for them.
         ``max_len=None`` uses the longest encoded sequence. Padding uses ``PAD_ID`` (0).
         """
         if truncating not in ("post", "pre"):
@@ -297,12 +299,22 @@ class Vocabulary:
             raise VocabularyError(f"max_len must be a positive int or None, got {max_len!r}")
         if isinstance(seqs, str):
             raise VocabularyError("seqs must be a sequence of token sequences, got one str")
-        encoded = [self.encode(s, add_start=add_start, add_end=add_end) for s in seqs]
+        head = [self._special_id(START, "add_start")] if add_start else []
+        tail = [self._special_id(END, "add_end")] if add_end else []
+        if max_len is not None and max_len <= len(head) + len(tail):
+            raise VocabularyError(
+                f"max_len={max_len} leaves no room for a token between the start/end markers "
+                f"(add_start={add_start}, add_end={add_end}); use max_len >= "
+                f"{len(head) + len(tail) + 1}")
+        encoded = [self.encode(s) for s in seqs]
         if max_len is None:
-            max_len = max((len(e) for e in encoded), default=0)
+            max_len = max((len(e) for e in encoded), default=0) + len(head) + len(tail)
+        room = int(max_len) - len(head) - len(tail)
         out = np.full((len(encoded), int(max_len)), self.PAD_ID, dtype=np.int32)
         for row, ids in enumerate(encoded):
-            ids = ids[:max_len] if truncating == "post" else ids[-max_len:]
+            if len(ids) > room:
+                ids = ids[:room] if truncating == "post" else ids[-room:]
+            ids = head + ids + tail
             out[row, : len(ids)] = ids
         return out
 

@@ -27,7 +27,8 @@ Pair = tuple[str, str]
 
 @dataclass(frozen=True)
 class PairsData:
-    """(spanish, english) pairs split into train / val / test by a fixed seed."""
+    """(spanish, english) pairs split into train / val / test by a fixed seed; no Spanish and no
+    English sentence occurs in two splits (see :func:`split_pairs`)."""
 
     train: list[Pair]
     val: list[Pair]
@@ -73,31 +74,86 @@ def parse_pairs(path: str | Path, member: str = MEMBER) -> list[Pair]:
         raise DatasetFormatError(p, None, f"a zip archive ({exc})") from exc
 
 
+def source_key(sentence: str) -> str:
+    """The key that identifies a sentence for splitting: case-folded, whitespace collapsed.
+
+    Two sentences that differ only in case or spacing count as the same sentence.
+    """
+    return " ".join(sentence.casefold().split())
+
+
+def _components(pairs: list[Pair]) -> list[int]:
+    """Per pair, the id of its connected component in the graph that links every Spanish
+    sentence to its English translations (union-find); ids in order of first appearance."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        root = parent.setdefault(node, node)
+        while root != parent[root]:
+            parent[root] = parent[parent[root]]
+            root = parent[root]
+        return root
+
+    for es, en in pairs:
+        a, b = find(("es", source_key(es))), find(("en", source_key(en)))
+        if a != b:
+            parent[a] = b
+    ids: dict[tuple[str, str], int] = {}
+    return [ids.setdefault(find(("es", source_key(es))), len(ids)) for es, _ in pairs]
+
+
 def split_pairs(pairs: list[Pair], *, val_fraction: float = 0.1, test_fraction: float = 0.1,
                 seed: int = 42) -> PairsData:
-    """Fixed split: ``np.random.default_rng(seed).permutation(n)``; test first, then val, train.
+    """Fixed split with no sentence in two splits, on either side.
 
-    The split depends only on ``n``, the fractions and the seed, so it never changes between runs.
+    Pairs are grouped into connected components: all translations of a Spanish sentence are in
+    its group, and so is every other Spanish sentence with one of those translations (sentences
+    compared by :func:`source_key`). The groups (in order of first appearance) are permuted with
+    ``np.random.default_rng(seed)``; the first ``round(n * test_fraction)`` go to test, the next
+    ``round(n * val_fraction)`` to val, the rest to train, and pairs keep their file order within
+    a split. The fractions count groups, not pairs. The split depends only on the pairs, the
+    fractions and the seed. (A split of the pairs themselves puts 7% of the test Spanish
+    sentences, and 21% of the test English sentences, in train as well: a model could score by
+    remembering them.)
     """
     if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
         raise ValueError(
             f"need val_fraction, test_fraction >= 0 with sum < 1, got {val_fraction}, "
             f"{test_fraction}")
-    n = len(pairs)
+    groups = _components(pairs)
+    n = max(groups, default=-1) + 1
     perm = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     n_val = int(round(n * val_fraction))
-    pick = lambda idx: [pairs[i] for i in idx]
-    return PairsData(
-        train=pick(perm[n_test + n_val:]),
-        val=pick(perm[n_test:n_test + n_val]),
-        test=pick(perm[:n_test]),
-    )
+    rank = np.empty(n, np.int64)
+    rank[perm] = np.arange(n)
+    out: tuple[list[Pair], list[Pair], list[Pair]] = ([], [], [])
+    for pair, group in zip(pairs, groups, strict=True):
+        r = rank[group]
+        out[0 if r < n_test else 1 if r < n_test + n_val else 2].append(pair)
+    return PairsData(train=out[2], val=out[1], test=out[0])
+
+
+def group_by_source(pairs: list[Pair]) -> list[tuple[str, list[str]]]:
+    """``(spanish, [every English translation])`` per distinct source, in first-seen order.
+
+    Sources are matched by :func:`source_key`; the first spelling seen is returned. Use the lists
+    as BLEU references: any of the translations is a correct answer.
+    """
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for es, en in pairs:
+        key = source_key(es)
+        if key not in groups:
+            groups[key] = (es, [])
+        if en not in groups[key][1]:
+            groups[key][1].append(en)
+    return list(groups.values())
 
 
 def load_spa_eng(*, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 42,
                  registry: Registry | None = None) -> PairsData:
-    """Spanish-English pairs as (spanish, english), NFC-normalised, split fixed by ``seed``."""
+    """Spanish-English pairs as (spanish, english), NFC-normalised, split so that no sentence is
+    in two splits (fixed by ``seed``; see :func:`split_pairs`)."""
     res = resolve(NAME, registry=registry)
     member = str(res.form.params.get("member", MEMBER))
     pairs = parse_pairs(res.path_for("pairs"), member)
@@ -105,7 +161,11 @@ def load_spa_eng(*, val_fraction: float = 0.1, test_fraction: float = 0.1, seed:
 
 
 def count_records(res: Resolved) -> dict[str, int]:
-    """Record counts for :func:`verify`: pairs and distinct English sentences."""
+    """Record counts for :func:`verify`: pairs, distinct English sentences and the pairs in each
+    split of :func:`load_spa_eng`'s default split."""
     member = str(res.form.params.get("member", MEMBER))
     pairs = parse_pairs(res.path_for("pairs"), member)
-    return {"pairs": len(pairs), "distinct_english": len({e for _, e in pairs})}
+    split = split_pairs(pairs)
+    return {"pairs": len(pairs), "distinct_english": len({e for _, e in pairs}),
+            "train_pairs": len(split.train), "val_pairs": len(split.val),
+            "test_pairs": len(split.test)}

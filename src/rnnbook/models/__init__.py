@@ -20,7 +20,7 @@ from rnnbook.models.recurrent import (
     make_embedding,
     make_rnn_layer,
 )
-from rnnbook.models.seq2seq import Seq2Seq, build_seq2seq
+from rnnbook.models.seq2seq import Seq2Seq, Seq2SeqStepper, build_seq2seq
 from rnnbook.models.tagger import CRFTagger, build_tagger, crf_decode, predict_tags
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "LanguageModelStepper",
     "ModelConfigError",
     "Seq2Seq",
+    "Seq2SeqStepper",
     "build_classifier",
     "build_language_model",
     "build_recurrent_stack",

@@ -67,10 +67,18 @@ class Seq2Seq:
         return _inference_models(model)
 
     def encode(self, src: Any) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Encode once: `src` ids `[B, S]` → `(enc_outputs [B, S, U], state list)`."""
-        outputs = self.encoder_model(np.asarray(src, dtype="int32"), training=False)
-        outputs = [keras.ops.convert_to_numpy(o) for o in outputs]
+        """Encode once: `src` ids `[B, S]` → `(enc_outputs [B, S, U], state list)`.
+
+        Runs the compiled `predict_on_batch` path; for many batches use :meth:`stepper`, which
+        also keeps the shapes fixed.
+        """
+        outputs = self.encoder_model.predict_on_batch(np.asarray(src, dtype="int32"))
+        outputs = [np.asarray(o) for o in outputs]
         return outputs[0], outputs[1:]
+
+    def stepper(self, rows: int, src_len: int) -> Seq2SeqStepper:
+        """A compiled, fixed-shape step function for `rnnbook.decoding` (see `Seq2SeqStepper`)."""
+        return Seq2SeqStepper(self, rows=rows, src_len=src_len)
 
     def decode_step(
         self,
@@ -90,8 +98,8 @@ class Seq2Seq:
             if src_mask is None:
                 src_mask = np.ones(np.shape(enc_outputs)[:2], dtype=bool)
             inputs += [enc_outputs, np.asarray(src_mask, dtype=bool)]
-        outputs = self.decoder_step_model(inputs, training=False)
-        outputs = [keras.ops.convert_to_numpy(o) for o in outputs]
+        # predict_on_batch runs the compiled inference function (JAX: 72 ms eager vs 2 ms)
+        outputs = [np.asarray(o) for o in self.decoder_step_model.predict_on_batch(inputs)]
         if self.attention is None:
             return outputs[0], outputs[1:], None
         return outputs[0], outputs[1:-1], outputs[-1]
@@ -118,6 +126,73 @@ class Seq2Seq:
         if weights is not None:
             new_state["attention"] = weights
         return logits, new_state
+
+
+class Seq2SeqStepper:
+    """Encode and step a `Seq2Seq` through compiled functions that always see one shape.
+
+    Every call to the encoder and to the one-step decoder gets exactly `rows` rows and `src_len`
+    source positions: larger inputs are cut into chunks of `rows`, a short last chunk is filled
+    with copies of its first row (and the copies' outputs dropped), and sources are padded
+    with 0 to `src_len`. JAX (and TensorFlow) then trace each function once, however the number
+    of live beams changes. Use `batch_size * beam_width` as `rows` with
+    `rnnbook.decoding.beam_search`, which keeps that many rows at every step.
+
+    `initial_state(src)` and `step(token_ids, state)` have the meaning of `Seq2Seq`'s methods of
+    the same names (the state dict holds `rnn`, `enc_outputs`, `src_mask` and, with attention,
+    the step's `attention` weights).
+    """
+
+    def __init__(self, s2s: Seq2Seq, *, rows: int, src_len: int) -> None:
+        self.s2s = s2s
+        self.rows = check_positive_int("rows", rows)
+        self.src_len = check_positive_int("src_len", src_len)
+
+    def _chunks(self, n: int) -> list[tuple[np.ndarray, int]]:
+        """Row indices of each fixed-size call (padded with the chunk's first row) and how many
+        of them are real."""
+        out = []
+        for start in range(0, n, self.rows):
+            real = np.arange(start, min(start + self.rows, n))
+            pad = np.full(self.rows - len(real), start)
+            out.append((np.concatenate([real, pad]), len(real)))
+        return out
+
+    def _run(self, model: keras.Model, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        n = len(inputs[0])
+        pieces = []
+        for index, real in self._chunks(n):
+            batch = [x[index] for x in inputs]
+            outputs = model.predict_on_batch(batch[0] if len(batch) == 1 else batch)
+            outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+            pieces.append([np.asarray(o)[:real] for o in outputs])
+        if not pieces:
+            raise ValueError("Seq2SeqStepper: got an empty batch (0 rows)")
+        return [np.concatenate(parts, axis=0) for parts in zip(*pieces, strict=True)]
+
+    def initial_state(self, src: Any) -> dict[str, Any]:
+        """Encode right-padded ids `src` `[B, S]`, `S <= src_len`, into a decoding state."""
+        src = np.asarray(src, dtype="int32")
+        if src.ndim != 2 or src.shape[1] > self.src_len:
+            raise ValueError(f"src must be [batch, length <= {self.src_len}] ids, got shape "
+                             f"{src.shape}")
+        src = np.pad(src, ((0, 0), (0, self.src_len - src.shape[1])))
+        enc_outputs, *state = self._run(self.s2s.encoder_model, [src])
+        return {"rnn": state, "enc_outputs": enc_outputs, "src_mask": src != 0}
+
+    def step(self, token_ids: Any, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        """A `rnnbook.decoding` step function: `(token_ids [R], state)` → `(logits, state)`."""
+        tokens = np.asarray(token_ids, dtype="int32").reshape(-1, 1)
+        inputs = [tokens, *[np.asarray(s) for s in state["rnn"]]]
+        if self.s2s.attention is not None:
+            inputs += [np.asarray(state["enc_outputs"]), np.asarray(state["src_mask"], bool)]
+        outputs = self._run(self.s2s.decoder_step_model, inputs)
+        new_state = {**state}
+        if self.s2s.attention is None:
+            new_state["rnn"] = outputs[1:]
+        else:
+            new_state["rnn"], new_state["attention"] = outputs[1:-1], outputs[-1]
+        return outputs[0], new_state
 
 
 def _inference_models(model: keras.Model) -> Seq2Seq:

@@ -1,0 +1,74 @@
+"""Tests for rnnbook.checks.nb05: each check passes a correct answer, and fails the stub and a
+plausible mistake with a message that says what is wrong."""
+
+import numpy as np
+import pytest
+
+from rnnbook.checks import ExerciseCheckFailed, nb05
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def shift_targets(full):
+    return np.where(full[:, :-1] == 3, 0, full[:, :-1]), full[:, 1:]
+
+
+def additive_scores(query, keys, w_q, w_k, v):
+    return np.tanh((query @ w_q)[:, None, :] + keys @ w_k) @ v
+
+
+def beam_step(beam_logp, step_logp, width):
+    total = (beam_logp[:, None] + step_logp).ravel()
+    order = np.argsort(-total, kind="stable")[:width]
+    return order // step_logp.shape[1], order % step_logp.shape[1], total[order]
+
+
+def normalised_score(log_prob, length, alpha):
+    return log_prob / ((5 + length) / 6) ** alpha
+
+
+@pytest.mark.parametrize(("check", "fn", "name"), [
+    (nb05.check_shift_targets, shift_targets, "shift_targets"),
+    (nb05.check_additive_scores, additive_scores, "additive_scores"),
+    (nb05.check_beam_step, beam_step, "beam_step"),
+    (nb05.check_normalised_score, normalised_score, "normalised_score"),
+])
+def test_correct_answers_pass_and_stubs_fail(check, fn, name, capsys):
+    check(fn)
+    assert f"✓ {name}: correct" in capsys.readouterr().out
+    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
+        check(stub)
+
+
+def test_shift_the_wrong_way_is_named():
+    with pytest.raises(ExerciseCheckFailed, match="decoder_input .* must start with <s>"):
+        nb05.check_shift_targets(lambda full: (full[:, 1:], full[:, :-1]))
+    with pytest.raises(ExerciseCheckFailed, match="hold no </s>"):
+        nb05.check_shift_targets(lambda full: (full[:, :-1], full[:, 1:]))
+    with pytest.raises(ExerciseCheckFailed, match="return a pair"):
+        nb05.check_shift_targets(lambda full: full[:, :-1])
+
+
+def test_additive_scores_without_tanh_or_projection_fail():
+    with pytest.raises(ExerciseCheckFailed, match="AdditiveAttention's weights"):
+        nb05.check_additive_scores(lambda q, k, wq, wk, v: ((q @ wq)[:, None] + k @ wk) @ v)
+    with pytest.raises(ExerciseCheckFailed, match="AdditiveAttention's weights"):
+        nb05.check_additive_scores(lambda q, k, wq, wk, v: np.tanh(q[:, None] + k) @ wq @ v)
+
+
+def test_beam_step_per_beam_top_k_is_wrong():
+    def per_beam(beam_logp, step_logp, width):  # best token of each beam: not a beam search
+        tokens = step_logp.argmax(axis=1)
+        totals = beam_logp + step_logp.max(axis=1)
+        order = np.argsort(-totals)[:width]
+        return order, tokens[order], totals[order]
+
+    with pytest.raises(ExerciseCheckFailed, match="beam_step"):
+        nb05.check_beam_step(per_beam)
+
+
+def test_normalised_score_without_the_power_fails():
+    with pytest.raises(ExerciseCheckFailed, match="normalised_score"):
+        nb05.check_normalised_score(lambda lp, n, alpha: lp / n ** alpha)
