@@ -187,3 +187,18 @@ def test_iob2_constraints_make_every_decoded_sequence_valid():
     with pytest.raises(ValueError, match="forbidden transitions need a CRF"):
         predict_tags(build_tagger(VOCAB, 4, embedding_dim=4, units=3), words,
                      forbidden=(pairs, start))
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_length_aware_tagger_gives_the_masked_taggers_numbers(crf):
+    words, chars, _, mask = tagging_data(n=6, length=7)
+    kwargs = dict(embedding_dim=5, units=4, char_vocab_size=CHARS, char_encoder="cnn",
+                  char_units=3, crf=crf)
+    masked = build_tagger(VOCAB, TAGS, **kwargs)
+    fast = build_tagger(VOCAB, TAGS, length_aware=True, **kwargs)
+    fast.set_weights(masked.get_weights())
+    want = masked.predict([words, chars], verbose=0)
+    got = fast.predict([words, chars], verbose=0)
+    np.testing.assert_allclose(got[mask], want[mask], atol=1e-5)
+    np.testing.assert_array_equal(predict_tags(fast, [words, chars])[mask],
+                                  predict_tags(masked, [words, chars])[mask])

@@ -193,6 +193,7 @@ def build_tagger(
     char_kernel_size: int = 3,
     crf: bool = False,
     pad_tag: int | None = 0,
+    length_aware: bool = False,
     name: str = "tagger",
 ) -> keras.Model:
     """Word ids `[B, T]` (and optionally char ids `[B, T, W]`) → one tag per word.
@@ -201,7 +202,9 @@ def build_tagger(
     the model on `[words, chars]`). Character features (`CharFeatures`, CNN or BiLSTM) are
     concatenated to the word embeddings before the (bi)recurrent stack; their layer returns
     the word mask, so padding stays masked. `pad_tag` (default 0; `None` for none) is the tag
-    id of padding, which the model can never predict at a real word.
+    id of padding, which the model can never predict at a real word. `length_aware` runs the
+    word recurrent stack through `LengthAwareRNN` (same numbers for right-padded batches, but JAX
+    and PyTorch keep their fused kernels).
 
     Returns:
         A functional model with softmax output `[B, T, num_tags]` when `crf=False`, else a
@@ -247,6 +250,7 @@ def build_tagger(
         merge_mode=merge_mode,
         dropout=dropout,
         return_sequences=True,
+        length_aware=length_aware,
     )
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
