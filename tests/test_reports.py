@@ -18,7 +18,8 @@ def test_results_table_has_one_row_per_run(tmp_path):
         json.dumps(_record("02_language_model", "cpu", "CPU (2 cores)",
                            val_loss_nats_per_char=1.534, val_loss_by_model={"GRU": 1.6})))
     (tmp_path / "gpu" / "02_language_model.json").write_text(
-        json.dumps(_record("02_language_model", "full", "NVIDIA H200", val_loss_nats_per_char=1.4)))
+        json.dumps(_record("02_language_model", "full", "NVIDIA H200", val_loss_nats_per_char=1.4,
+                           bleu_signature="nrefs:4|case:mixed")))
     (tmp_path / "bench.json").write_text(json.dumps({"rows": []}))
     records = reports.load_run_records(tmp_path)
     assert len(records) == 2
@@ -27,6 +28,7 @@ def test_results_table_has_one_row_per_run(tmp_path):
     assert "val_loss_nats_per_char=1.534" in text
     assert "val_loss_nats_per_char=1.4" in text
     assert "val_loss_by_model" not in text  # nested metrics stay in the notebooks' own tables
+    assert "bleu_signature=nrefs:4\\|case:mixed" in text  # a pipe would split the table cell
 
 
 def test_a_broken_results_file_is_named(tmp_path):

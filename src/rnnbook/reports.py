@@ -38,9 +38,9 @@ def load_run_records(results_root: Path) -> list[dict[str, Any]]:
 
 
 def headline(record: Mapping[str, Any]) -> str:
-    """The record's scalar metrics, ``name=value`` joined by ``; ``."""
+    """The record's scalar metrics, ``name=value`` joined by ``; `` (pipes escaped for tables)."""
     scalars = [
-        f"{name}={_format_value(value)}"
+        f"{name}={_format_value(value)}".replace("|", "\\|")
         for name, value in record["metrics"].items()
         if not isinstance(value, Mapping | list)
     ]
