@@ -126,3 +126,24 @@ def load_artifacts(
         vocabularies[name] = Vocabulary.load(path)
     model = keras.saving.load_model(source / MODEL_FILE, compile=compile)
     return model, vocabularies, meta.get("extra", {})
+
+
+def load_model_folder(
+    model_dir: str | os.PathLike[str], *, hint: str, error: type[Exception]
+) -> tuple[keras.Model, dict[str, Any], dict[str, Any]]:
+    """`load_artifacts(model_dir, compile=False)` with errors fit for a command line.
+
+    Every failure raises ``error`` whose message names ``--model PATH``, says what is wrong and,
+    where the folder is not what was expected, adds ``hint`` (what folder to give instead).
+    """
+    from rnnbook.text import VocabularyError
+
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise error(f"--model {path}: no such directory; {hint}")
+    try:
+        return load_artifacts(path, compile=False)
+    except FileNotFoundError as err:
+        raise error(f"--model {path}: {err}") from None
+    except (ArtifactError, VocabularyError) as err:
+        raise error(f"--model {path}: {err}; {hint}") from None

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.text import Vocabulary, VocabularyError, word_tokenize
+from rnnbook.text import Vocabulary, word_tokenize
 
 __all__ = [
     "LABELS",
@@ -106,19 +106,12 @@ def load_sentiment_model(model_dir: str | os.PathLike[str]) -> SentimentModel:
     Raises:
         PredictError: the directory is missing, incomplete, or not a sentiment model.
     """
-    from rnnbook.artifacts import ArtifactError, load_artifacts
+    from rnnbook.artifacts import load_model_folder
 
     path = Path(model_dir)
     hint = ("expected a folder written by rnnbook.predict.save_sentiment_model, such as "
             "artifacts/03_imdb_sentiment after running notebook 03")
-    if not path.is_dir():
-        raise PredictError(f"--model {path}: no such directory; {hint}")
-    try:
-        model, vocabularies, extra = load_artifacts(path, compile=False)
-    except FileNotFoundError as err:
-        raise PredictError(f"--model {path}: {err}") from None
-    except (ArtifactError, VocabularyError) as err:
-        raise PredictError(f"--model {path}: {err}; {hint}") from None
+    model, vocabularies, extra = load_model_folder(path, hint=hint, error=PredictError)
     if VOCAB_NAME not in vocabularies or "max_len" not in extra:
         raise PredictError(
             f"--model {path}: meta.json has no {VOCAB_NAME!r} vocabulary or no 'max_len': "

@@ -105,20 +105,12 @@ def load_entity_tagger(model_dir: str | os.PathLike[str], *, batch_size: int = 2
     Raises:
         PredictError: the directory is missing, incomplete, or not an entity tagger.
     """
-    from rnnbook.artifacts import ArtifactError, load_artifacts
-    from rnnbook.text import VocabularyError
+    from rnnbook.artifacts import load_model_folder
 
     path = Path(model_dir)
     hint = ("expected a folder written by rnnbook.predict_entities.save_entity_tagger, such as "
             "artifacts/04_ner_tagging after running notebook 04")
-    if not path.is_dir():
-        raise PredictError(f"--model {path}: no such directory; {hint}")
-    try:
-        model, vocabularies, extra = load_artifacts(path, compile=False)
-    except FileNotFoundError as err:
-        raise PredictError(f"--model {path}: {err}") from None
-    except (ArtifactError, VocabularyError) as err:
-        raise PredictError(f"--model {path}: {err}; {hint}") from None
+    model, vocabularies, extra = load_model_folder(path, hint=hint, error=PredictError)
     missing = [n for n in ("words", "chars", "tags") if n not in vocabularies]
     if extra.get("task") != TASK or missing:
         raise PredictError(f"--model {path}: meta.json says task {extra.get('task')!r} "

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.text import Vocabulary, VocabularyError
+from rnnbook.text import Vocabulary
 
 __all__ = [
     "JOINER",
@@ -234,20 +234,13 @@ def load_translator(model_dir: str | os.PathLike[str]) -> Translator:
     Raises:
         TranslateError: the directory is missing, incomplete or not a translation model.
     """
-    from rnnbook.artifacts import ArtifactError, load_artifacts
+    from rnnbook.artifacts import load_model_folder
     from rnnbook.models import ModelConfigError, Seq2Seq
 
     path = Path(model_dir)
     hint = ("expected a folder written by rnnbook.translation.save_translator, such as "
             "artifacts/05_seq2seq_translation after running notebook 05")
-    if not path.is_dir():
-        raise TranslateError(f"--model {path}: no such directory; {hint}")
-    try:
-        model, vocabularies, extra = load_artifacts(path, compile=False)
-    except FileNotFoundError as err:
-        raise TranslateError(f"--model {path}: {err}") from None
-    except (ArtifactError, VocabularyError) as err:
-        raise TranslateError(f"--model {path}: {err}; {hint}") from None
+    model, vocabularies, extra = load_model_folder(path, hint=hint, error=TranslateError)
     if extra.get("task") != TASK or not {"src", "tgt"} <= vocabularies.keys():
         raise TranslateError(f"--model {path}: meta.json says task {extra.get('task')!r} with "
                              f"vocabularies {sorted(vocabularies)}: not a translation model; "
