@@ -40,6 +40,7 @@ def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path,
     )
     assert [r.ok for r in runs] == [True, False]
     assert "boom" in runs[1].error
+    assert "\x1b" not in runs[1].error, "the summary is plain text, without terminal colours"
     executed = nbformat.read(tmp_path / "out" / "notebooks" / "00_good.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"].strip() == "smoke"
     assert nbformat.read(good, as_version=4).cells[0].outputs == [], "source left untouched"

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass
@@ -103,7 +104,8 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookR
     try:
         client.execute()
     except CellExecutionError as exc:
-        error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        text = ANSI_ESCAPE.sub("", str(exc)).strip()  # IPython colours its tracebacks
+        error = text.splitlines()[-1] if text else repr(exc)
     finally:
         if km.has_kernel:  # nbclient leaves a kernel it did not start running
             km.shutdown_kernel(now=False)
