@@ -57,3 +57,10 @@ def test_results_file_gets_ordinary_permissions(tmp_path):
     os.umask(umask)
     mode = stat.S_IMODE((tmp_path / "x.json").stat().st_mode)
     assert mode == 0o666 & ~umask, oct(mode)
+
+
+def test_load_results_passes_over_json_that_is_not_a_notebook_record(tmp_path):
+    (tmp_path / "bench.json").write_text('{"rows": []}')
+    (tmp_path / "02_language_model.json").write_text(
+        '{"notebook": "02_language_model", "metrics": {"x": 1}}')
+    assert [r["notebook"] for r in load_results(tmp_path)] == ["02_language_model"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbook.atomic import write_text_atomic
-from rnnbook.results import _format_value, _markdown_table
+from rnnbook.results import _format_value, _markdown_table, load_results
 
 BENCH_FILE = "bench.json"
 
@@ -23,18 +23,8 @@ def load_run_records(results_root: Path) -> list[dict[str, Any]]:
     The top level holds the committed run; a folder per other run (e.g. ``results/gpu-h200/``)
     holds results of another profile or device. ``bench.json`` is not a notebook result.
     """
-    paths = sorted(results_root.glob("*.json")) + sorted(results_root.glob("*/*.json"))
-    records = []
-    for path in paths:
-        if path.name == BENCH_FILE:
-            continue
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not a results file ({error})") from None
-        if isinstance(record, dict) and "notebook" in record and "metrics" in record:
-            records.append(record)
-    return records
+    folders = [results_root, *sorted(p for p in results_root.iterdir() if p.is_dir())]
+    return [record for folder in folders for record in load_results(folder)]
 
 
 def headline(record: Mapping[str, Any]) -> str:

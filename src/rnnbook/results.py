@@ -57,14 +57,19 @@ def save_results(
 
 
 def load_results(directory: Path | None = None) -> list[dict[str, Any]]:
-    """Every ``*.json`` record in the results folder, sorted by notebook name."""
+    """Every notebook record (``*.json`` with ``notebook`` and ``metrics``) in the folder, by name.
+
+    Other JSON files there (``bench.json``) are not notebook results and are passed over.
+    """
     folder = Path(directory or results_dir())
     records = []
     for path in sorted(folder.glob("*.json")):
         try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
+            record = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}: not a results file ({error})") from None
+        if isinstance(record, dict) and "notebook" in record and "metrics" in record:
+            records.append(record)
     return records
 
 

@@ -14,6 +14,7 @@ from rnnbook.datasets.resolver import (
     ENV_MIRROR,
     Resolved,
     check_file,
+    data_dir,
     mirror_dir,
     plan,
     samples_mode,
@@ -26,6 +27,24 @@ COUNTERS: dict[str, Callable[[Resolved], dict[str, Any]]] = {
     spa_eng.NAME: spa_eng.count_records,
     glove.NAME: glove.count_records,
 }
+
+
+def shown_path(path: Path | None) -> str:
+    """``path`` as ``<mirror>/...`` or ``<cache>/...`` when it lies there, else as given.
+
+    Reports end up in committed notebook outputs, which must not hold this machine's paths.
+    """
+    if path is None:
+        return "-"
+    for label, root in (("mirror", mirror_dir()), ("cache", data_dir())):
+        if root is None:
+            continue
+        try:
+            relative = Path(path).resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            continue
+        return f"<{label}>/{relative.as_posix()}"
+    return str(path)
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,7 @@ class VerifyReport:
         lines = [head]
         for f in self.files:
             size = f"{f.size:>13,} B" if f.size is not None else f"{'-':>15}"
-            lines.append(f"  {f.status:<7} {f.source or '-':<6} {size}  {f.path}")
+            lines.append(f"  {f.status:<7} {f.source or '-':<6} {size}  {shown_path(f.path)}")
             if f.note:
                 lines.append(f"          {f.note}")
         if self.counts:
