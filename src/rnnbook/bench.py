@@ -254,9 +254,13 @@ def run_bench(
     return rows
 
 
+def _row_key(row: dict[str, Any], fields: tuple[str, ...] = ROW_KEY) -> tuple:
+    """The row's values of ``fields`` (rows written before ``length_aware`` existed: False)."""
+    return tuple(bool(row.get(k)) if k == "length_aware" else row[k] for k in fields)
+
+
 def _shape_key(row: dict[str, Any]) -> tuple:
-    return tuple(bool(row.get(k)) if k == "length_aware" else row[k]
-                 for k in ROW_KEY if k not in ("backend", "device"))
+    return _row_key(row, tuple(k for k in ROW_KEY if k not in ("backend", "device")))
 
 
 def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
@@ -302,9 +306,5 @@ def format_row(row: dict[str, Any]) -> str:
 
 def merge_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``old`` with any row of the same shape, backend and device replaced by ``new``'s."""
-
-    def key(row: dict[str, Any]) -> tuple:
-        return tuple(bool(row.get(k)) if k == "length_aware" else row[k] for k in ROW_KEY)
-
-    replaced = {key(r) for r in new}
-    return [r for r in old if key(r) not in replaced] + list(new)
+    replaced = {_row_key(r) for r in new}
+    return [r for r in old if _row_key(r) not in replaced] + list(new)

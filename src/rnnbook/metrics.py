@@ -232,16 +232,33 @@ def entity_counts(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequen
 
 def f1_from_counts(counts: np.ndarray) -> np.ndarray | float:
     """Micro F1 = 2·correct / (predicted + true) from counts ``[..., N, 3]`` summed over N."""
-    totals = np.asarray(counts).sum(axis=-2)
-    denom = totals[..., 1] + totals[..., 2]
-    f1 = np.where(denom > 0, 2.0 * totals[..., 0] / np.maximum(denom, 1), 0.0)
+    f1 = _f1_from_totals(np.asarray(counts).sum(axis=-2))
     return float(f1) if f1.ndim == 0 else f1
 
 
-def _bootstrap_indices(n: int, n_boot: int, seed: int) -> Any:
+def _f1_from_totals(totals: np.ndarray) -> np.ndarray:
+    """F1 from summed ``(correct, predicted, true)`` counts ``[..., 3]``."""
+    denom = totals[..., 1] + totals[..., 2]
+    return np.where(denom > 0, 2.0 * totals[..., 0] / np.maximum(denom, 1), 0.0)
+
+
+def _percentile_bootstrap(per_sentence: np.ndarray, statistic: Any, *, n_boot: int,
+                          confidence: float, seed: int) -> tuple[float, float]:
+    """Central ``confidence`` interval of a corpus statistic, resampling sentences.
+
+    ``per_sentence`` holds one row of additive statistics per sentence ``[N, k]``; each of the
+    ``n_boot`` resamples draws N rows with replacement, sums them, and ``statistic`` maps the
+    sums ``[B, k]`` of a batch of resamples to their values ``[B]``.
+    """
+    n = len(per_sentence)
     rng = np.random.default_rng(seed)
-    for start in range(0, n_boot, 200):
-        yield rng.integers(0, n, size=(min(200, n_boot - start), n))
+    values = np.concatenate([
+        statistic(per_sentence[rng.integers(0, n, size=(min(200, n_boot - start), n))].sum(axis=1))
+        for start in range(0, n_boot, 200)
+    ])
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def _check_boot(n: int, n_boot: int, confidence: float) -> None:
@@ -270,11 +287,9 @@ def bootstrap_entity_f1(
     """
     counts = entity_counts(true_tags, pred_tags)
     _check_boot(len(counts), n_boot, confidence)
-    stats = np.concatenate([f1_from_counts(counts[idx]) for idx in
-                            _bootstrap_indices(len(counts), n_boot, seed)])
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(stats, [tail, 100 - tail])
-    return BootstrapInterval(f1_from_counts(counts), float(low), float(high), confidence, n_boot)
+    low, high = _percentile_bootstrap(counts, _f1_from_totals, n_boot=n_boot,
+                                      confidence=confidence, seed=seed)
+    return BootstrapInterval(f1_from_counts(counts), low, high, confidence, n_boot)
 
 
 def bootstrap_f1_difference(
@@ -293,12 +308,12 @@ def bootstrap_f1_difference(
     """
     a, b = entity_counts(true_tags, pred_a), entity_counts(true_tags, pred_b)
     _check_boot(len(a), n_boot, confidence)
-    stats = np.concatenate([f1_from_counts(a[idx]) - f1_from_counts(b[idx]) for idx in
-                            _bootstrap_indices(len(a), n_boot, seed)])
-    tail = (1.0 - confidence) / 2 * 100
-    low, high = np.percentile(stats, [tail, 100 - tail])
+    low, high = _percentile_bootstrap(
+        np.concatenate([a, b], axis=1),
+        lambda totals: _f1_from_totals(totals[:, :3]) - _f1_from_totals(totals[:, 3:]),
+        n_boot=n_boot, confidence=confidence, seed=seed)
     value = f1_from_counts(a) - f1_from_counts(b)
-    return BootstrapInterval(float(value), float(low), float(high), confidence, n_boot)
+    return BootstrapInterval(float(value), low, high, confidence, n_boot)
 def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str | Sequence[str]]) -> float:
     """Corpus chrF (0–100, character 6-grams, beta 2) by sacreBLEU; inputs as for BLEU."""
     from sacrebleu.metrics import CHRF
@@ -337,12 +352,12 @@ def bleu_bootstrap_ci(
     for i, hyp in enumerate(hyps):
         s = metric.sentence_score(hyp, [stream[i] for stream in streams])
         stats[i] = [s.sys_len, s.ref_len, *s.counts, *s.totals]
-    rng = np.random.default_rng(seed)
-    scores = np.empty(n_boot)
-    for b in range(n_boot):
-        tot = stats[rng.integers(0, len(hyps), len(hyps))].sum(axis=0)
-        scores[b] = BLEU.compute_bleu(tot[2:6].astype(int).tolist(), tot[6:].astype(int).tolist(),
-                                      int(tot[0]), int(tot[1])).score
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(scores, [tail, 100 - tail])
-    return float(low), float(high)
+
+    def bleu(totals: np.ndarray) -> np.ndarray:
+        return np.array([
+            BLEU.compute_bleu(t[2:6].astype(int).tolist(), t[6:].astype(int).tolist(),
+                              int(t[0]), int(t[1])).score
+            for t in totals
+        ])
+
+    return _percentile_bootstrap(stats, bleu, n_boot=n_boot, confidence=level, seed=seed)
