@@ -29,7 +29,7 @@ MPLBACKEND=Agg KERAS_BACKEND=torch python -m pytest $backend_tests -q -p no:cach
 step "notebooks under nbval, profile $RNNBOOK_PROFILE"
 notebooks=$(ls notebooks/[0-9][0-9]_*.ipynb 2>/dev/null || true)
 if [ -n "$notebooks" ]; then
-  KERAS_BACKEND=tensorflow python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+  RNNBOOK_STRICT_CHECKS=1 KERAS_BACKEND=tensorflow python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
     --durations=0 $notebooks
 else
   echo "no notebooks yet"
@@ -56,7 +56,7 @@ MPLBACKEND=Agg KERAS_BACKEND=jax "$NOTF_VENV/bin/python" -m pytest $backend_test
 
 step "notebooks under nbval on the default backend (jax), no TensorFlow, profile $RNNBOOK_PROFILE"
 if [ -n "$notebooks" ]; then
-  env -u KERAS_BACKEND "$NOTF_VENV/bin/python" -m pytest --nbval-lax --nbval-current-env \
+  env -u KERAS_BACKEND RNNBOOK_STRICT_CHECKS=1 "$NOTF_VENV/bin/python" -m pytest --nbval-lax --nbval-current-env \
     -p no:cacheprovider --durations=0 $notebooks
 fi
 

@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "KERAS_BACKEND": backend,
         "RNNBOOK_SAMPLES": "1" if args.samples else os.environ.get("RNNBOOK_SAMPLES", "0"),
         "RNNBOOK_RESULTS_DIR": str(root / "results" if args.in_place else out_dir / "results"),
+        # the numbered notebooks are the solutions: a failing exercise check is an error there
+        "RNNBOOK_STRICT_CHECKS": "1",
         # figures must reach the executed notebook even if the caller exported MPLBACKEND=Agg
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }

@@ -1,0 +1,26 @@
+import pytest
+
+from rnnbook.checks import ExerciseCheckFailed, strict_checks, use_if_solved
+
+
+def _check(fn):
+    if fn(2) != 4:
+        raise ExerciseCheckFailed("double: expected 4")
+
+def test_use_if_solved_returns_answer_or_reference(monkeypatch, capsys):
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS", raising=False)
+    good, ref = (lambda x: 2 * x), (lambda x: x + x)
+    assert use_if_solved(_check, good, ref, what="double") is good
+    bad = lambda x: x
+    assert use_if_solved(_check, bad, ref, what="double") is ref
+    out = capsys.readouterr().out
+    assert "✗ double: expected 4" in out and "library's double" in out
+
+def test_strict_checks_raise(monkeypatch):
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
+    assert strict_checks()
+    with pytest.raises(ExerciseCheckFailed):
+        use_if_solved(_check, lambda x: x, lambda x: 2 * x, what="double")
+
+def test_failure_renders_one_line_in_ipython():
+    assert ExerciseCheckFailed("f: wrong")._render_traceback_() == ["✗ f: wrong"]
