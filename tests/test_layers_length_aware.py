@@ -89,5 +89,48 @@ def test_bad_arguments_are_named():
         LengthAwareRNN(keras.layers.Dense(3))
     with pytest.raises(ValueError, match="go_backwards=False"):
         LengthAwareRNN(keras.layers.LSTM(3, go_backwards=True))
+    with pytest.raises(ValueError, match="cell state"):
+        LengthAwareRNN(keras.layers.LSTM(3, return_state=True))
     with pytest.raises(ValueError, match="merge_mode"):
         LengthAwareRNN(keras.layers.LSTM(3), merge_mode="max")
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", ["gru", "simple"])
+def test_initial_and_final_states_equal_keras_masked_layer(cell, bidirectional):
+    """An encoder's final state and a decoder's initial state, as the masked layer has them."""
+    rng = np.random.default_rng(2)
+    lengths = [6, 1, 3, 6]
+    x, mask = _padded_batch(rng, lengths, steps=6, features=3)
+    state = [rng.normal(size=(4, 5)).astype("float32") for _ in range(2 if bidirectional else 1)]
+    reference_layer = CELLS[cell](5, return_sequences=True, return_state=True)
+    if bidirectional:
+        reference_layer = keras.layers.Bidirectional(reference_layer)
+    reference = [ops.convert_to_numpy(t)
+                 for t in reference_layer(x, mask=mask, initial_state=state)]
+    ours_layer = LengthAwareRNN(CELLS[cell](5, return_sequences=True, return_state=True),
+                                bidirectional=bidirectional)
+    ours_layer(x, mask=mask, initial_state=state)  # build
+    if bidirectional:
+        ours_layer.forward_layer.set_weights(reference_layer.forward_layer.get_weights())
+        ours_layer.backward_layer.set_weights(reference_layer.backward_layer.get_weights())
+    else:
+        ours_layer.forward_layer.set_weights(reference_layer.get_weights())
+    ours = [ops.convert_to_numpy(t) for t in ours_layer(x, mask=mask, initial_state=state)]
+    assert len(ours) == len(reference) == 1 + len(state)
+    np.testing.assert_allclose(ours[0][mask], reference[0][mask], atol=1e-5)
+    for got, expected in zip(ours[1:], reference[1:], strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_final_state_does_not_depend_on_padding_in_a_functional_model():
+    inputs = keras.Input((None,), dtype="int32")
+    h = keras.layers.Embedding(20, 4, mask_zero=True)(inputs)
+    outputs, state = LengthAwareRNN(keras.layers.GRU(3, return_sequences=True,
+                                                     return_state=True))(h)
+    model = keras.Model(inputs, [outputs, state])
+    ids = np.array([[3, 4, 5, 0], [6, 0, 0, 0]])
+    short = model.predict(ids, verbose=0)
+    long = model.predict(np.pad(ids, ((0, 0), (0, 5))), verbose=0)
+    np.testing.assert_allclose(long[1], short[1], atol=1e-6)
+    np.testing.assert_allclose(long[0][:, :4], short[0], atol=1e-6)

@@ -60,9 +60,11 @@ def test_classifier_output_does_not_depend_on_padding(bidirectional):
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_seq2seq_encoder_does_not_depend_on_padding(cell):
-    s2s = build_seq2seq(VOCAB, VOCAB, embedding_dim=6, units=5, cell=cell, attention="luong")
+@pytest.mark.parametrize(("cell", "length_aware"), [("gru", False), ("lstm", False),
+                                                     ("gru", True)])
+def test_seq2seq_encoder_does_not_depend_on_padding(cell, length_aware):
+    s2s = build_seq2seq(VOCAB, VOCAB, embedding_dim=6, units=5, cell=cell, attention="luong",
+                        length_aware=length_aware)
     words, _, mask = _sentences()
     out20, state20 = s2s.encode(_pad(words, 20))
     out60, state60 = s2s.encode(_pad(words, 60))
@@ -73,6 +75,49 @@ def test_seq2seq_encoder_does_not_depend_on_padding(cell):
     logits20 = _np(s2s.model([_pad(words, 20), tgt]))
     logits60 = _np(s2s.model([_pad(words, 60), tgt]))
     np.testing.assert_allclose(logits20, logits60, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("crf", [False, True], ids=["softmax", "crf"])
+def test_length_aware_tagger_with_char_bilstm_computes_what_the_masked_one_does(crf):
+    kwargs = dict(embedding_dim=6, units=5, char_vocab_size=CHARS, char_encoder="bilstm",
+                  char_embedding_dim=4, char_units=3, crf=crf)
+    masked = build_tagger(VOCAB, TAGS, **kwargs)
+    fast = build_tagger(VOCAB, TAGS, length_aware=True, **kwargs)
+    words, chars, mask = _sentences()
+    inputs = [_pad(words, 11), _pad(chars, 11)]
+    masked(inputs), fast(inputs)  # build
+    fast.set_weights(masked.get_weights())
+    np.testing.assert_allclose(_np(fast(inputs))[:, :7][mask], _np(masked(inputs))[:, :7][mask],
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("attention", [None, "bahdanau"])
+def test_length_aware_seq2seq_computes_what_the_masked_one_does(attention):
+    """Same weights, same numbers: training logits, encoder states and one decoder step."""
+    masked = build_seq2seq(VOCAB, VOCAB, embedding_dim=6, units=5, attention=attention)
+    fast = build_seq2seq(VOCAB, VOCAB, embedding_dim=6, units=5, attention=attention,
+                         length_aware=True)
+    fast.model.set_weights(masked.model.get_weights())
+    words, _, _ = _sentences()
+    src = _pad(words, 9)
+    tgt = np.array([[2, 5, 6, 0], [2, 7, 0, 0], [2, 0, 0, 0]], dtype="int32")
+    tgt_mask = tgt != 0
+    np.testing.assert_allclose(_np(fast.model([src, tgt]))[tgt_mask],
+                               _np(masked.model([src, tgt]))[tgt_mask], rtol=1e-5, atol=1e-5)
+    (fast_out, fast_state), (masked_out, masked_state) = fast.encode(src), masked.encode(src)
+    np.testing.assert_allclose(fast_state[0], masked_state[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast_out[src != 0], masked_out[src != 0], rtol=1e-5, atol=1e-6)
+    token = np.array([[2], [2], [2]], dtype="int32")
+    fast_step = fast.step(token, fast.initial_state(src))[0]
+    masked_step = masked.step(token, masked.initial_state(src))[0]
+    np.testing.assert_allclose(fast_step, masked_step, rtol=1e-5, atol=1e-5)
+
+
+def test_length_aware_seq2seq_refuses_an_lstm():
+    from rnnbook.models.recurrent import ModelConfigError
+
+    with pytest.raises(ModelConfigError, match="cell='gru'"):
+        build_seq2seq(VOCAB, VOCAB, cell="lstm", length_aware=True)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from rnnbook.layers.length_aware import LengthAwareRNN
+
 CHAR_ENCODERS = ("cnn", "bilstm")
 
 
@@ -30,6 +32,8 @@ class CharFeatures(keras.layers.Layer):
         encoder: `"cnn"` or `"bilstm"`.
         units: CNN filters or LSTM units per direction.
         kernel_size: CNN window width (ignored by the BiLSTM).
+        length_aware: run the BiLSTM through `LengthAwareRNN` (same numbers as the masked
+            `Bidirectional(LSTM)`, but JAX and PyTorch keep their fused kernels).
     """
 
     def __init__(
@@ -40,6 +44,7 @@ class CharFeatures(keras.layers.Layer):
         encoder: str = "cnn",
         units: int = 32,
         kernel_size: int = 3,
+        length_aware: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,11 +63,15 @@ class CharFeatures(keras.layers.Layer):
         self.encoder = encoder
         self.units = units
         self.kernel_size = kernel_size
+        self.length_aware = bool(length_aware)
         self.embedding = keras.layers.Embedding(char_vocab_size, embedding_dim, name="char_emb")
         if encoder == "cnn":
             self.conv = keras.layers.Conv1D(
                 units, kernel_size, padding="same", activation="tanh", name="char_conv"
             )
+        elif self.length_aware:
+            self.rnn = LengthAwareRNN(keras.layers.LSTM(units), bidirectional=True,
+                                      name="char_bilstm")
         else:
             self.rnn = keras.layers.Bidirectional(keras.layers.LSTM(units), name="char_bilstm")
 
@@ -114,4 +123,5 @@ class CharFeatures(keras.layers.Layer):
             "encoder": self.encoder,
             "units": self.units,
             "kernel_size": self.kernel_size,
+            "length_aware": self.length_aware,
         }

@@ -14,6 +14,11 @@ the mask is not needed to get the same numbers:
 bidirectional), reads the lengths from the incoming Keras mask, zeroes the outputs at padded
 positions and passes the mask on, so it is a drop-in replacement for ``layer`` or
 ``Bidirectional(layer)`` on a masked, right-padded input. Only ``keras.ops`` are used.
+
+It also takes an ``initial_state`` and, for ``GRU`` and ``SimpleRNN``, returns the final state
+(``return_state=True``): their state *is* the output at the last real step. An LSTM's cell state
+``c`` at that step is not among its outputs, so an LSTM with ``return_state=True`` is refused; an
+encoder–decoder that needs it keeps the masked layer.
 """
 
 from __future__ import annotations
@@ -74,15 +79,22 @@ class LengthAwareRNN(keras.layers.Layer):
         super().__init__(**kwargs)
         if not isinstance(layer, keras.layers.RNN):
             raise ValueError(f"`layer` must be a Keras recurrent layer, got {type(layer).__name__}")
-        if getattr(layer, "go_backwards", False) or getattr(layer, "return_state", False):
-            raise ValueError("`layer` must have go_backwards=False and return_state=False")
+        if getattr(layer, "go_backwards", False):
+            raise ValueError("`layer` must have go_backwards=False")
+        if getattr(layer, "return_state", False) and isinstance(layer, keras.layers.LSTM):
+            raise ValueError(
+                "an LSTM with return_state=True cannot be length-aware: its cell state at the "
+                "last real step is not among its outputs; use a GRU, or the masked LSTM"
+            )
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"`merge_mode` must be one of {MERGE_MODES}, got {merge_mode!r}")
         self.return_sequences = bool(layer.return_sequences)
+        self.return_state = bool(getattr(layer, "return_state", False))
         self.bidirectional = bool(bidirectional)
         self.merge_mode = merge_mode
         config = layer.get_config()
         config["return_sequences"] = True
+        config["return_state"] = False
         name = config.pop("name", None) or "rnn"
         self.forward_layer = layer.__class__.from_config({**config, "name": f"forward_{name}"})
         self.backward_layer = (
@@ -97,42 +109,67 @@ class LengthAwareRNN(keras.layers.Layer):
             self.backward_layer.build(input_shape)
         self.built = True
 
-    def call(self, inputs: Any, mask: Any = None) -> Any:
+    @property
+    def units(self) -> int:
+        return self.forward_layer.units
+
+    def call(self, inputs: Any, mask: Any = None, initial_state: Any = None) -> Any:
         batch, steps = ops.shape(inputs)[0], ops.shape(inputs)[1]
         if mask is None:
             lengths = ops.full((batch,), steps, dtype="int32")
         else:
             lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
-        forward = self.forward_layer(inputs)  # no mask: the fused kernel may run
+        forward_state = backward_state = None
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, list | tuple) else [
+                initial_state
+            ]
+            half = len(states) // 2 if self.bidirectional else len(states)
+            forward_state, backward_state = states[:half], states[half:] or None
+        # no mask: the fused kernel may run
+        forward = self.forward_layer(inputs, initial_state=forward_state)
         backward = None
         if self.backward_layer is not None:
             backward = reverse_padded(
-                self.backward_layer(reverse_padded(inputs, lengths)), lengths
+                self.backward_layer(
+                    reverse_padded(inputs, lengths), initial_state=backward_state
+                ),
+                lengths,
             )
+        last_forward = at_step(forward, lengths - 1)
+        last_backward = None if backward is None else backward[:, 0]  # backward ends at t = 0
         if self.return_sequences:
             out = forward if backward is None else _merge(forward, backward, self.merge_mode)
             if mask is not None:
                 out = out * ops.expand_dims(ops.cast(mask, out.dtype), -1)
+        else:
+            out = last_forward if backward is None else _merge(
+                last_forward, last_backward, self.merge_mode
+            )
+        if not self.return_state:
             return out
-        last = at_step(forward, lengths - 1)
-        if backward is None:
-            return last
-        return _merge(last, backward[:, 0], self.merge_mode)  # backward's last step is t = 0
+        return [out, last_forward] + ([] if last_backward is None else [last_backward])
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        return mask if self.return_sequences else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * (2 if self.bidirectional else 1)
+        return output_mask
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         units = self.forward_layer.units * (
             2 if self.bidirectional and self.merge_mode == "concat" else 1
         )
-        if self.return_sequences:
-            return (*input_shape[:2], units)
-        return (input_shape[0], units)
+        out = (*input_shape[:2], units) if self.return_sequences else (input_shape[0], units)
+        if not self.return_state:
+            return out
+        state = (input_shape[0], self.forward_layer.units)
+        return [out] + [state] * (2 if self.bidirectional else 1)
 
     def get_config(self) -> dict[str, Any]:
         layer_config = self.forward_layer.get_config()
         layer_config["return_sequences"] = self.return_sequences
+        layer_config["return_state"] = self.return_state
         layer_config["name"] = layer_config["name"].removeprefix("forward_")
         return {
             **super().get_config(),

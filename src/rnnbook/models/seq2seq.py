@@ -17,6 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from rnnbook.layers.length_aware import LengthAwareRNN
 from rnnbook.models.recurrent import (
     ModelConfigError,
     check_cell,
@@ -255,6 +256,7 @@ def build_seq2seq(
     units: int = 128,
     cell: str = "gru",
     attention: str | None = None,
+    length_aware: bool = False,
     name: str = "seq2seq",
 ) -> Seq2Seq:
     """Build a one-layer encoder–decoder; see the module docstring for the architecture.
@@ -266,6 +268,9 @@ def build_seq2seq(
         units: hidden size of encoder and decoder (and of the attention block).
         cell: `"simple"`, `"lstm"` or `"gru"`.
         attention: `None`, `"bahdanau"` (additive) or `"luong"` (multiplicative, "general").
+        length_aware: run encoder and decoder through `LengthAwareRNN`: the same numbers as the
+            masked layers, but JAX and PyTorch keep their fused (cuDNN) kernels. GRU and
+            SimpleRNN only (an LSTM's cell state at the last real step is not among its outputs).
 
     Returns:
         A `Seq2Seq`; compile and fit `.model` with
@@ -278,14 +283,25 @@ def build_seq2seq(
     cell = check_cell(cell)
     if attention not in ATTENTION_KINDS:
         raise ModelConfigError(f"`attention` must be one of {ATTENTION_KINDS}, got {attention!r}.")
+    if length_aware and cell == "lstm":
+        raise ModelConfigError(
+            "`length_aware=True` needs cell='gru' or 'simple': an LSTM encoder's cell state at the "
+            "last real token is not among its outputs, so the masked LSTM must be used."
+        )
+
+    def recurrent(layer_name: str) -> keras.layers.Layer:
+        layer = make_rnn_layer(cell, units, return_sequences=True, return_state=True,
+                               name=layer_name)
+        return LengthAwareRNN(layer, name=layer_name) if length_aware else layer
+
     src = keras.Input(shape=(None,), dtype="int32", name="src")
     tgt_in = keras.Input(shape=(None,), dtype="int32", name="tgt_in")
     src_emb = make_embedding(src_vocab_size, embedding_dim, name="src_embedding")(src)
-    encoder = make_rnn_layer(cell, units, return_sequences=True, return_state=True, name="encoder")
+    encoder = recurrent("encoder")
     enc = encoder(src_emb)
     enc_outputs, enc_state = enc[0], list(enc[1:])
     tgt_emb = make_embedding(tgt_vocab_size, embedding_dim, name="tgt_embedding")(tgt_in)
-    decoder = make_rnn_layer(cell, units, return_sequences=True, return_state=True, name="decoder")
+    decoder = recurrent("decoder")
     h = decoder(tgt_emb, initial_state=enc_state)[0]
     if attention is not None:
         dense = keras.layers.Dense

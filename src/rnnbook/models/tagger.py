@@ -203,8 +203,8 @@ def build_tagger(
     concatenated to the word embeddings before the (bi)recurrent stack; their layer returns
     the word mask, so padding stays masked. `pad_tag` (default 0; `None` for none) is the tag
     id of padding, which the model can never predict at a real word. `length_aware` runs the
-    word recurrent stack through `LengthAwareRNN` (same numbers for right-padded batches, but JAX
-    and PyTorch keep their fused kernels).
+    word recurrent stack and the char BiLSTM through `LengthAwareRNN` (same numbers for
+    right-padded batches, but JAX and PyTorch keep their fused kernels).
 
     Returns:
         A functional model with softmax output `[B, T, num_tags]` when `crf=False`, else a
@@ -232,6 +232,7 @@ def build_tagger(
                 encoder=char_encoder,
                 units=char_units,
                 kernel_size=char_kernel_size,
+                length_aware=length_aware,
                 name="char_features",
             )
         except ValueError as err:
