@@ -4,9 +4,11 @@
 # `bash scripts/device_stage.sh`; then one device call (see the README):
 #   command: bash scripts/device_run.sh     carry: [".whl", ".stage"]     timeout_s: 600
 # It installs the carried wheels into /tmp/rnnbook-site, reads the data from .stage/datasets (the
-# ordinary resolver, sha256-checked), times a few shapes on JAX and on PyTorch and runs the
-# notebooks on the faster one, then the bench grid, and writes to $OUT: run.log and
-# workbook-run.tar.gz (executed notebooks, results/*.json, bench.json, docs/).
+# ordinary resolver, sha256-checked), times a few shapes on JAX and on PyTorch (float32), then the
+# faster backend in mixed_float16, runs the notebooks on the fastest (backend, precision), then
+# the bench grid, and writes to $OUT: run.log and workbook-run.tar.gz (executed notebooks,
+# results/*.json, bench.json, docs/). Every step's time limit comes out of one deadline
+# (RNNBOOK_DEADLINE_S, default 560 s), so the call ends inside the device's 600 s with its files.
 # Rehearse on a CPU with a Python 3.12 environment that has what the device image has:
 #   PYTHON=/path/py312/bin/python RNNBOOK_PROFILE=smoke RNNBOOK_BENCH_GRID=tiny \
 #     RNNBOOK_PICK_GRID=tiny OUT=build/device-rehearsal bash scripts/device_run.sh
@@ -17,13 +19,15 @@ OUT=${OUT:-build/device-run}
 PROFILE=${RNNBOOK_PROFILE:-full}
 GRID=${RNNBOOK_BENCH_GRID:-full}
 PICK_GRID=${RNNBOOK_PICK_GRID:-pick}
-NOTEBOOK_BUDGET_S=${RNNBOOK_NOTEBOOK_BUDGET_S:-420}
-BENCH_BUDGET_S=${RNNBOOK_BENCH_BUDGET_S:-100}
+DEADLINE_S=${RNNBOOK_DEADLINE_S:-560}
+PICK_BUDGET_S=${RNNBOOK_PICK_BUDGET_S:-60}  # per backend and precision tried
+BENCH_RESERVE_S=${RNNBOOK_BENCH_RESERVE_S:-90}  # kept back from the notebooks for the bench
 work="$OUT/work"
 mkdir -p "$work"
 exec > >(tee "$OUT/run.log") 2>&1
 started=$(date +%s)
 stamp() { echo; echo "=== $* (+$(( $(date +%s) - started )) s)"; }
+left() { echo $(( DEADLINE_S - ($(date +%s) - started) - ${1:-0} )); }  # seconds to the deadline
 
 stamp "install the carried wheels"
 site=/tmp/rnnbook-site
@@ -40,23 +44,35 @@ KERAS_BACKEND=jax rnnbook env && KERAS_BACKEND=torch rnnbook env
 rnnbook data verify all || exit 1
 
 stamp "choose the backend: the same shapes on JAX and PyTorch"
+pick() {  # pick BACKEND PRECISION: time the pick grid, rows into $work/pick-BACKEND-PRECISION.json
+  KERAS_BACKEND=$1 timeout "$PICK_BUDGET_S" "$PY" -m rnnbook.cli bench --grid "$PICK_GRID" \
+    --precision "$2" --out "$work/pick-$1-$2.json" || echo "pick $1 $2: exit status $?"
+}
 backend=${KERAS_BACKEND:-}
+precision=${RNNBOOK_PRECISION:-}
 if [ -z "$backend" ]; then
-  for b in jax torch; do
-    KERAS_BACKEND=$b timeout 120 "$PY" -m rnnbook.cli bench --grid "$PICK_GRID" --out "$work/pick-$b.json"
-  done
-  backend=$(rnnbook bench --fastest "$work"/pick-*.json) || backend=jax
+  pick jax float32
+  pick torch float32
+  backend=$(rnnbook bench --fastest "$work"/pick-*-float32.json | cut -d' ' -f1)
+  backend=${backend:-jax}
 fi
-echo "notebooks run on: $backend"
+if [ -z "$precision" ]; then
+  pick "$backend" mixed_float16
+  precision=$(rnnbook bench --fastest "$work"/pick-"$backend"-*.json | cut -d' ' -f2)
+  precision=${precision:-float32}
+fi
+echo "notebooks run on: $backend, $precision"
 
-stamp "notebooks at profile $PROFILE on $backend"
-KERAS_BACKEND=$backend timeout "$NOTEBOOK_BUDGET_S" "$PY" -m rnnbook.cli run \
-  --profile "$PROFILE" --backend "$backend" --out "$work" --timeout "$NOTEBOOK_BUDGET_S"
+budget=$(left "$BENCH_RESERVE_S")
+stamp "notebooks at profile $PROFILE on $backend, $precision (at most $budget s)"
+KERAS_BACKEND=$backend RNNBOOK_PRECISION=$precision timeout "$budget" "$PY" -m rnnbook.cli run \
+  --profile "$PROFILE" --backend "$backend" --out "$work" --timeout "$budget"
 echo "rnnbook run exit status: $?"
 
-stamp "rnnbook bench --grid $GRID on $backend (rows are saved as they come)"
-KERAS_BACKEND=$backend timeout "$BENCH_BUDGET_S" "$PY" -m rnnbook.cli bench --grid "$GRID" \
-  --out "$work/bench.json" --merge
+budget=$(left 25)
+stamp "rnnbook bench --grid $GRID on $backend, $precision (rows are saved as they come; $budget s)"
+KERAS_BACKEND=$backend timeout "$budget" "$PY" -m rnnbook.cli bench --grid "$GRID" \
+  --precision "$precision" --out "$work/bench.json" --merge
 for f in "$work"/pick-*.json; do  # keep the other backend's pick rows too
   [ -f "$f" ] && "$PY" - "$work/bench.json" "$f" <<'PYEOF'
 import sys

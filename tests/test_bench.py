@@ -100,3 +100,35 @@ def test_length_aware_rows_train_and_are_rows_of_their_own():
     assert bench.merge_rows([{**_row("jax", "lstm", 1.0), **bench.asdict(masked)}],
                             [{**_row("jax", "lstm", 2.0), **bench.asdict(length_aware)}])[0][
         "tokens_per_s"] == 1.0  # a length-aware row is a different row, not a replacement
+
+
+def test_fastest_setting_weighs_precision_like_a_backend():
+    rows = [_row("jax", "gru", 100.0), _row("jax", "lstm", 400.0),  # float32: 200
+            {**_row("jax", "gru", 150.0), "precision": "mixed_float16"},
+            {**_row("jax", "lstm", 500.0), "precision": "mixed_float16"},  # 273.9
+            _row("torch", "gru", 300.0), _row("torch", "lstm", 120.0)]  # 189.7
+    assert bench.fastest_setting(rows) == ("jax", "mixed_float16")
+    assert bench.fastest_backend(rows) == "jax"  # over float32 rows only
+    # a mixed row is not a replacement for the float32 row of the same shape
+    merged = bench.merge_rows(rows[:2], rows[2:4])
+    assert len(merged) == 4
+
+
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_rows_train_record_their_policy_and_restore_it(precision):
+    import keras
+
+    shape = bench.BenchShape("gru", 1, False, seq_len=8, batch=4, masked=False)
+    (row,) = bench.run_bench([shape], TINY, precision=precision, log=lambda line: None)
+    assert row["precision"] == precision
+    assert math.isfinite(row["tokens_per_s"]) and math.isfinite(row["reference_tokens_per_s"])
+    assert keras.mixed_precision.global_policy().name == "float32"
+    step = bench.torch_reference_step(shape, TINY, precision)
+    losses = [step() for _ in range(30)]
+    assert losses[-1] < losses[0]
+
+
+def test_unknown_precision_is_named():
+    shape = bench.BenchShape("gru", 1, False, seq_len=8, batch=4, masked=False)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        bench.run_bench([shape], TINY, precision="float16", log=lambda line: None)

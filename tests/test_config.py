@@ -47,6 +47,7 @@ def test_set_seed_makes_numpy_and_keras_repeatable():
 
 def test_setup_prints_one_report_line_and_starts_the_clock(monkeypatch, capsys):
     monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    monkeypatch.delenv("RNNBOOK_PRECISION", raising=False)
     profile = config.setup(seed=1)
     line = capsys.readouterr().out.strip()
     assert profile.name == "smoke"
@@ -54,3 +55,31 @@ def test_setup_prints_one_report_line_and_starts_the_clock(monkeypatch, capsys):
     for part in ("profile smoke", "backend ", "keras ", "device "):
         assert part in line
     assert config.seconds_since_setup() >= 0.0
+
+
+@pytest.fixture
+def restore_policy():
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    yield
+    keras.mixed_precision.set_global_policy(previous)
+
+
+def test_setup_applies_the_precision_policy_and_says_so(monkeypatch, capsys, restore_policy):
+    import keras
+
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    monkeypatch.setenv("RNNBOOK_PRECISION", "mixed_float16")
+    config.setup(seed=1)
+    assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    assert "precision mixed_float16" in capsys.readouterr().out
+    monkeypatch.delenv("RNNBOOK_PRECISION")
+    assert config.apply_precision() == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_unknown_precision_names_the_variable(monkeypatch, restore_policy):
+    monkeypatch.setenv("RNNBOOK_PRECISION", "half")
+    with pytest.raises(ValueError, match="RNNBOOK_PRECISION='half'"):
+        config.apply_precision()

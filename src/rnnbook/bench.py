@@ -11,6 +11,10 @@ absorb graph building and XLA/TorchScript compilation); every timed step ends by
 back to the host, which synchronises the device. Tokens/s counts input positions, padding
 included, so masked and unmasked rows are comparable. This is a benchmark: nothing asserts a
 speed.
+
+``precision`` is a Keras dtype policy: ``float32``, or ``mixed_float16`` / ``mixed_bfloat16``
+(float16/bfloat16 compute, float32 weights); the PyTorch reference then runs under
+``torch.autocast`` with the same 16-bit type, so a row still compares like with like.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from typing import Any
 import numpy as np
 
 CELLS = ("simple", "gru", "lstm")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 ROW_KEY = ("cell", "layers", "bidirectional", "seq_len", "batch", "masked", "length_aware",
-           "backend", "device")
+           "precision", "backend", "device")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,9 @@ def grid(
 
 
 # `tiny` runs in CI in seconds; `cpu` fits a 2-core machine in minutes (one length and batch);
-# `pick` is the few rows the GPU run times on each backend to choose the fastest one; `full` is
+# `pick` is the two rows the GPU run times per backend and precision to choose the fastest: the
+# shapes the notebooks train at `full` (a length-aware 2-layer BiLSTM as in notebooks 03 and 04,
+# a dense 2-layer GRU as in notebook 02), each compile included in the budget; `full` is
 # the whole grid (every cell, depth, direction and mask at T=100/B=64 and T=400/B=256), for a GPU.
 GRIDS: dict[str, tuple[list[BenchShape], BenchSize]] = {
     "tiny": (
@@ -91,8 +98,8 @@ GRIDS: dict[str, tuple[list[BenchShape], BenchSize]] = {
         BenchSize(units=128, embedding_dim=64, vocab_size=1000, warmup=2, repeats=5),
     ),
     "pick": (
-        grid(cells=("gru", "lstm"), layers=(2,), bidirectional=(False, True), seq_lens=(100,),
-             batches=(64,)),
+        [BenchShape("lstm", 2, True, 100, 64, masked=True, length_aware=True),
+         BenchShape("gru", 2, False, 100, 64, masked=False)],
         BenchSize(units=256, embedding_dim=128, vocab_size=1000, warmup=3, repeats=10),
     ),
     "full": (
@@ -157,8 +164,15 @@ def keras_step(shape: BenchShape, size: BenchSize) -> Callable[[], float]:
     return step
 
 
-def torch_reference_step(shape: BenchShape, size: BenchSize) -> Callable[[], float]:
-    """The same model and step written directly in PyTorch (cuDNN on a GPU)."""
+def torch_reference_step(
+    shape: BenchShape, size: BenchSize, precision: str = "float32"
+) -> Callable[[], float]:
+    """The same model and step written directly in PyTorch (cuDNN on a GPU).
+
+    A mixed ``precision`` runs the forward pass under ``torch.autocast`` with its 16-bit type.
+    """
+    import contextlib
+
     import torch
     from torch import nn
 
@@ -199,9 +213,17 @@ def torch_reference_step(shape: BenchShape, size: BenchSize) -> Callable[[], flo
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.BCEWithLogitsLoss()
 
+    half = {"mixed_float16": torch.float16, "mixed_bfloat16": torch.bfloat16}.get(precision)
+
+    def autocast() -> contextlib.AbstractContextManager:
+        if half is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device, dtype=half)
+
     def step() -> float:
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x_t, lengths_t), y_t)
+        with autocast():
+            loss = loss_fn(model(x_t, lengths_t).float(), y_t)
         loss.backward()
         optimizer.step()
         return float(loss.item())  # .item() waits for the device
@@ -214,30 +236,40 @@ def run_bench(
     size: BenchSize,
     *,
     reference: bool = True,
+    precision: str = "float32",
     log: Callable[[str], None] = print,
     on_row: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Time every shape on the current Keras backend (and in PyTorch); return one row each.
 
+    ``precision`` is the Keras dtype policy the models are built under (restored afterwards).
     ``on_row(rows_so_far)`` is called after each row, e.g. to save partial results.
     """
     import keras
 
     from rnnbook.config import environment_report
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     report = environment_report()
     rows = []
+    previous_policy = keras.mixed_precision.global_policy().name
     for shape in shapes:
         tokens = shape.batch * shape.seq_len
         keras.backend.clear_session()
-        ours = median_step_seconds(keras_step(shape, size), warmup=size.warmup,
-                                   repeats=size.repeats)
+        keras.mixed_precision.set_global_policy(precision)
+        try:
+            ours = median_step_seconds(keras_step(shape, size), warmup=size.warmup,
+                                       repeats=size.repeats)
+        finally:
+            keras.mixed_precision.set_global_policy(previous_policy)
         ref = None
         if reference:
-            ref = median_step_seconds(torch_reference_step(shape, size), warmup=size.warmup,
-                                      repeats=size.repeats)
+            ref = median_step_seconds(torch_reference_step(shape, size, precision),
+                                      warmup=size.warmup, repeats=size.repeats)
         row = {
             **asdict(shape),
+            "precision": precision,
             "units": size.units,
             "backend": report["backend"],
             "device": report["device"],
@@ -254,38 +286,49 @@ def run_bench(
     return rows
 
 
+def row_precision(row: dict[str, Any]) -> str:
+    """The row's dtype policy (rows written before precision was recorded ran in float32)."""
+    return row.get("precision") or "float32"
+
+
 def _row_key(row: dict[str, Any], fields: tuple[str, ...] = ROW_KEY) -> tuple:
-    """The row's values of ``fields`` (rows written before ``length_aware`` existed: False)."""
-    return tuple(bool(row.get(k)) if k == "length_aware" else row[k] for k in fields)
+    """The row's values of ``fields`` (older rows: ``length_aware`` False, ``float32``)."""
+    values = {"length_aware": bool(row.get("length_aware")), "precision": row_precision(row)}
+    return tuple(values[k] if k in values else row[k] for k in fields)
 
 
 def _shape_key(row: dict[str, Any]) -> tuple:
-    return _row_key(row, tuple(k for k in ROW_KEY if k not in ("backend", "device")))
+    return _row_key(row, tuple(k for k in ROW_KEY if k not in ("precision", "backend", "device")))
 
 
-def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
-    """The backend with the highest geometric-mean tokens/s over the shapes every backend ran."""
+def fastest_setting(rows: Iterable[dict[str, Any]]) -> tuple[str, str]:
+    """The (backend, precision) with the highest geometric-mean tokens/s.
+
+    Only shapes that every (backend, precision) pair in ``rows`` ran are compared.
+    """
     rows = list(rows)
-    backends = sorted({r["backend"] for r in rows})
-    if not backends:
+    settings = sorted({(r["backend"], row_precision(r)) for r in rows})
+    if not settings:
         raise ValueError("no bench rows to choose a backend from")
-    shapes_per_backend = [
-        {_shape_key(r) for r in rows if r["backend"] == b}
-        for b in backends
-    ]
-    common = set.intersection(*shapes_per_backend)
+    common = set.intersection(*[
+        {_shape_key(r) for r in rows if (r["backend"], row_precision(r)) == s} for s in settings
+    ])
     if not common:
-        raise ValueError("the backends' bench rows share no shape")
+        raise ValueError("the bench rows of the settings compared share no shape")
 
-    def score(backend: str) -> float:
+    def score(setting: tuple[str, str]) -> float:
         speeds = [
             r["tokens_per_s"] for r in rows
-            if r["backend"] == backend
-            and _shape_key(r) in common
+            if (r["backend"], row_precision(r)) == setting and _shape_key(r) in common
         ]
         return float(np.exp(np.mean(np.log(speeds))))
 
-    return max(backends, key=score)
+    return max(settings, key=score)
+
+
+def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
+    """The backend of :func:`fastest_setting` over the float32 rows."""
+    return fastest_setting([r for r in rows if row_precision(r) == "float32"])[0]
 
 
 def format_row(row: dict[str, Any]) -> str:
@@ -293,12 +336,13 @@ def format_row(row: dict[str, Any]) -> str:
     direction = "bi" if row["bidirectional"] else "uni"
     kind = "dense " if not row["masked"] else ("length" if row.get("length_aware") else "masked")
     ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
+    precision = "" if row_precision(row) == "float32" else f" {row_precision(row)}"
     reference = (
         "" if row["reference_tokens_per_s"] is None
         else f"  torch.nn {row['reference_tokens_per_s']:>11,.0f}"
     )
     return (
-        f"{row['backend']:10} {row['cell']:6} {row['layers']}x {direction:3} "
+        f"{row['backend']:10}{precision} {row['cell']:6} {row['layers']}x {direction:3} "
         f"T={row['seq_len']:<4} B={row['batch']:<4} {kind:6}  "
         f"{row['tokens_per_s']:>11,.0f} tok/s{reference}{ratio}"
     )

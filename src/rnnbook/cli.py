@@ -211,20 +211,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.fastest:
         rows = [r for path in args.fastest for r in reports.load_bench_rows(Path(path))]
-        print(bench.fastest_backend(rows))
+        print(" ".join(bench.fastest_setting(rows)))
         return 0
     shapes, size = bench.GRIDS[args.grid]
     if args.cells:
         shapes = [s for s in shapes if s.cell in args.cells]
     print(f"rnnbook bench: {len(shapes)} rows, grid {args.grid}, units {size.units}, "
-          f"{size.warmup} warm-up + {size.repeats} timed steps each")
+          f"{size.warmup} warm-up + {size.repeats} timed steps each, {args.precision}")
     out = Path(args.out)
     earlier = reports.load_bench_rows(out) if args.merge else []
 
     def save(rows: list[dict]) -> None:  # after every row, so an interrupted run keeps its rows
         reports.write_bench_json(out, bench.merge_rows(earlier, rows))
 
-    rows = bench.run_bench(shapes, size, reference=not args.no_reference, on_row=save)
+    rows = bench.run_bench(shapes, size, reference=not args.no_reference,
+                           precision=args.precision, on_row=save)
     reports.write_bench_report(
         bench.merge_rows(earlier, rows), out, Path(args.docs) if args.docs else None
     )
@@ -336,11 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--grid", choices=["tiny", "cpu", "pick", "full"], default="tiny",
-        help="tiny: CI smoke (seconds); cpu: T=100, B=64, 24 rows; pick: 4 rows to compare "
-        "backends; full: 48 rows at T=100/B=64 and T=400/B=256 (GPU)",
+        help="tiny: CI smoke (seconds); cpu: T=100, B=64, 24 rows; pick: 2 rows to compare "
+        "backends and precisions; full: 48 rows at T=100/B=64 and T=400/B=256 (GPU)",
     )
     bench.add_argument("--fastest", nargs="+", metavar="JSON",
-                       help="print the fastest backend in these bench files, and run nothing")
+                       help="print the fastest backend and precision in these bench files "
+                       "(e.g. 'jax float32'), and run nothing")
+    bench.add_argument("--precision", default="float32",
+                       choices=["float32", "mixed_float16", "mixed_bfloat16"],
+                       help="Keras dtype policy of the models (the torch.nn side autocasts)")
     bench.add_argument("--cells", nargs="+", choices=["simple", "gru", "lstm"],
                        help="only these cells")
     bench.add_argument("--no-reference", action="store_true",

@@ -145,13 +145,35 @@ def format_report(report: dict[str, Any]) -> str:
     return line
 
 
+PRECISION_ENV = "RNNBOOK_PRECISION"
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def apply_precision() -> str:
+    """Set Keras' global dtype policy from ``RNNBOOK_PRECISION`` (default ``float32``).
+
+    The GPU run sets it to a mixed policy when ``rnnbook bench`` finds that faster; every task
+    model keeps its final Dense (and the CRF) in float32, so losses and outputs stay float32.
+    """
+    import keras
+
+    name = os.environ.get(PRECISION_ENV, "").strip() or "float32"
+    if name not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV}={name!r}: expected one of {', '.join(PRECISIONS)}")
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
 def setup(seed: int = 42) -> Profile:
-    """Seed everything, print the environment report, start the notebook's wall clock."""
+    """Seed everything, set the dtype policy, print the environment report, start the clock."""
     global _started_at
     _started_at = time.perf_counter()
     profile = active_profile()
     set_seed(seed)
+    precision = apply_precision()
     print(format_report(environment_report(profile)))
+    if precision != "float32":
+        print(f"precision {precision}: 16-bit compute, float32 weights and outputs")
     return profile
 
 

@@ -77,7 +77,8 @@ def write_bench_json(path: Path, rows: list[dict[str, Any]]) -> None:
     ordered = sorted(
         rows,
         key=lambda r: (r["device"], r["backend"], r["cell"], r["layers"], r["bidirectional"],
-                       r["seq_len"], r["batch"], r["masked"], bool(r.get("length_aware"))),
+                       r["seq_len"], r["batch"], r["masked"], bool(r.get("length_aware")),
+                       r.get("precision") or "float32"),
     )
     write_text_atomic(path, json.dumps({"rows": ordered}, indent=1) + "\n")
 
@@ -114,7 +115,8 @@ def benchmarks_markdown(rows: list[dict[str, Any]], figure: str | None) -> str:
         parts.append(f"## {device}\n")
         table_rows = [
             (
-                r["backend"],
+                r["backend"]
+                + ("" if (r.get("precision") or "float32") == "float32" else f" {r['precision']}"),
                 r["cell"],
                 str(r["layers"]),
                 "bi" if r["bidirectional"] else "uni",
