@@ -132,3 +132,30 @@ def test_unknown_precision_is_named():
     shape = bench.BenchShape("gru", 1, False, seq_len=8, batch=4, masked=False)
     with pytest.raises(ValueError, match="precision must be one of"):
         bench.run_bench([shape], TINY, precision="float16", log=lambda line: None)
+
+
+def test_a_shape_one_side_cannot_run_is_recorded_not_fatal(monkeypatch):
+    shapes = [bench.BenchShape("gru", 1, False, seq_len=8, batch=4, masked=False),
+              bench.BenchShape("lstm", 1, False, seq_len=8, batch=4, masked=False)]
+
+    def no_lstm_reference(shape, size, precision="float32"):
+        if shape.cell == "lstm":
+            raise RuntimeError("could not create a primitive descriptor\nmore detail")
+        return original(shape, size, precision)
+
+    original = bench.torch_reference_step
+    monkeypatch.setattr(bench, "torch_reference_step", no_lstm_reference)
+    lines = []
+    rows = bench.run_bench(shapes, TINY, log=lines.append)
+    assert [r["cell"] for r in rows] == ["gru", "lstm"]
+    assert rows[1]["ratio"] is None and rows[1]["reference_tokens_per_s"] is None
+    assert rows[1]["reference_error"] == "RuntimeError: could not create a primitive descriptor"
+    assert "reference_error" not in rows[0]
+
+    def broken_keras(shape, size):
+        raise ValueError("no kernel for this shape")
+
+    monkeypatch.setattr(bench, "keras_step", broken_keras)
+    lines.clear()
+    assert bench.run_bench(shapes[:1], TINY, log=lines.append) == []
+    assert "skipped" in lines[0] and "ValueError: no kernel for this shape" in lines[0]

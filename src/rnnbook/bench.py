@@ -261,12 +261,18 @@ def run_bench(
         try:
             ours = median_step_seconds(keras_step(shape, size), warmup=size.warmup,
                                        repeats=size.repeats)
+        except Exception as error:  # noqa: BLE001 - one shape a backend cannot run ends no run
+            log(f"skipped {shape} on {report['backend']}, {precision}: {_one_line(error)}")
+            continue
         finally:
             keras.mixed_precision.set_global_policy(previous_policy)
-        ref = None
+        ref, reference_error = None, None
         if reference:
-            ref = median_step_seconds(torch_reference_step(shape, size, precision),
-                                      warmup=size.warmup, repeats=size.repeats)
+            try:
+                ref = median_step_seconds(torch_reference_step(shape, size, precision),
+                                          warmup=size.warmup, repeats=size.repeats)
+            except Exception as error:  # noqa: BLE001 - e.g. no fp16 LSTM in oneDNN on a CPU
+                reference_error = _one_line(error)
         row = {
             **asdict(shape),
             "precision": precision,
@@ -279,11 +285,18 @@ def run_bench(
             "reference_tokens_per_s": None if ref is None else tokens / ref,
             "ratio": None if ref is None else ref / ours,
         }
+        if reference_error:
+            row["reference_error"] = reference_error
         rows.append(row)
         log(format_row(row))
         if on_row is not None:
             on_row(rows)
     return rows
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:200]
 
 
 def row_precision(row: dict[str, Any]) -> str:
