@@ -461,3 +461,13 @@ def test_course_notebook_has_three_checked_exercises_and_open_questions(path: Pa
     assert questions, f"{path.name}: no open questions"
     tail = "".join(c.source for c in cells[cells.index(questions[0]):] if c.cell_type == "markdown")
     assert tail.count("<!-- BEGIN SOLUTION -->") >= 3, f"{path.name}: model answers missing"
+
+
+@pytest.mark.parametrize("path", [p for p in STUDENT_NOTEBOOKS if p.name[:2] in {"01", "04", "05"}],
+                         ids=lambda p: p.name)
+def test_student_prose_does_not_describe_the_committed_run(path: Path):
+    # a learner's copy has no outputs yet: sentences about the reference run's numbers are
+    # solution-only prose (<!-- BEGIN SOLUTION --> ... <!-- END SOLUTION -->)
+    nb = nbformat.read(path, as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not re.search(r"committed (`cpu` )?run", prose)

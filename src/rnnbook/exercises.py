@@ -238,8 +238,10 @@ say so in one line.
 Python 3.11 or 3.12 and pip:
 
     python -m venv .venv && . .venv/bin/activate
-    pip install "rnnbook[tensorflow,notebooks]"   # or the wheel in this folder, if there is one
+    pip install "$(ls rnnbook-*.whl)[tensorflow,notebooks]"   # the wheel in this folder
     jupyter lab notebooks/
+
+(If there is no wheel here, install the `rnnbook` package the way your instructor says.)
 
 `rnnbook env` prints the backend, device and versions. `KERAS_BACKEND=jax` or `torch` (with
 `rnnbook[jax,notebooks]` / `rnnbook[torch,notebooks]`) works as well as TensorFlow.
@@ -256,7 +258,7 @@ works the same, the numbers mean nothing.
 
 `RNNBOOK_PROFILE=smoke` (minutes), `cpu` (about 30 minutes per notebook on a laptop) or `full`
 (a GPU) sizes the data, epochs and models; the default is `cpu` without a GPU. Your results are
-written to `build/results/` next to the notebooks' folder, never over anything you were given.
+written to a `build/results/` folder beside the notebook (or to `RNNBOOK_RESULTS_DIR`).
 """
 
 
