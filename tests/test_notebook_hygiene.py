@@ -133,3 +133,19 @@ def test_rnnbook_run_banner_follows_samples_mode(monkeypatch, tmp_path, capsys):
     cli.main(["run", "--only", "01", "--profile", "smoke", "--out", str(tmp_path)])
     assert captured["RNNBOOK_SAMPLES"] == "1"
     assert "SAMPLE DATA" in capsys.readouterr().out
+
+
+def test_rnnbook_run_writes_the_installed_kernelspec(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from rnnbook.workbook import execute_notebook
+
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")], metadata={"kernelspec": {
+        "display_name": "Python 3", "language": "python", "name": "python3"}})
+    source = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, source)
+    run = execute_notebook(source, tmp_path / "out" / "01_x.ipynb", timeout_s=120)
+    assert run.ok
+    executed = nbformat.read(run.executed, as_version=4)
+    assert dict(executed.metadata.kernelspec) == KERNELSPEC
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
