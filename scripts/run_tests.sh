@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: set up .venv, then lint, unit tests (TensorFlow backend), the Keras-model
+# The test command: set up .venv, then lint, unit tests (TensorFlow backend), every student notebook
+# on the sample data with its exercises unsolved, the Keras-model
 # tests again on the PyTorch backend, and nbval over every notebook at the smoke profile; then, in
 # a second environment where TensorFlow cannot be imported (.venv-notf: JAX and PyTorch, as on the
 # GPU machine), the Keras-model tests on JAX, every notebook again on JAX's default, and a tiny
@@ -20,7 +21,13 @@ step "ruff"
 ruff check src tests notebooks scripts
 
 step "unit tests, KERAS_BACKEND=tensorflow"
-MPLBACKEND=Agg KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
+MPLBACKEND=Agg KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider -m "not student"
+
+# Every student notebook, every exercise unsolved, on the hand-made samples (offline) at smoke:
+# what a learner gets from "Run All" before solving anything (about 4-5 minutes on 2 cores).
+step "student notebooks end to end, exercises unsolved, on the sample data"
+KERAS_BACKEND=tensorflow python -m pytest tests/test_student_notebooks.py -m student -q \
+  -p no:cacheprovider --durations=0
 
 step "Keras-model tests again, KERAS_BACKEND=torch"
 backend_tests=$(ls tests/test_{models,layers,artifacts,training,scratch,decoding,translation}*.py 2>/dev/null || true)

@@ -7,6 +7,12 @@ import pytest
 from rnnbook import scratch
 from rnnbook.checks import ExerciseCheckFailed, nb01
 
+
+@pytest.fixture(autouse=True)
+def _strict(monkeypatch):
+    """The failure cases below need the check to raise, as it does in the solution notebooks."""
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
+
 STUB_MESSAGE = "you have not written this yet"
 
 
@@ -233,3 +239,67 @@ def test_param_count_stub():
 def test_param_count_wrong_answers(wrong, message):
     with pytest.raises(ExerciseCheckFailed, match=message):
         nb01.check_rnn_layer_params(wrong)
+
+
+# ------------------------------------------------------------------ build_recall_model
+def test_build_recall_model_reference_passes(capsys):
+    assert nb01.check_build_recall_model(nb01.reference_build_recall_model) is (
+        nb01.reference_build_recall_model)
+    assert capsys.readouterr().out.startswith("✓ build_recall_model: correct")
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda cell, units: None, "expected a keras.Model"),
+        (lambda cell, units: _recall(cell, units, sequences=True), "output shape (3, 7, 1)"),
+        (lambda cell, units: _recall(cell, units, output="linear"), "probabilities in (0, 1)"),
+        (lambda cell, units: _recall("tanh", units), "activation 'tanh', expected 'relu'"),
+        (lambda cell, units: _recall(cell, units, identity=False), "identity matrix"),
+        (lambda cell, units: _recall(cell, 4), "4 units, expected 6"),
+        (lambda cell, units: _recall("lstm" if cell == "tanh" else cell, units),
+         "is a LSTM, expected SimpleRNN"),
+    ],
+)
+def test_build_recall_model_mistakes_are_named(wrong, message):
+    with pytest.raises(ExerciseCheckFailed) as info:
+        nb01.check_build_recall_model(wrong)
+    assert message in str(info.value)
+
+
+def _recall(cell, units, *, sequences=False, output="sigmoid", identity=True):
+    import keras
+
+    if cell == "lstm":
+        layer = keras.layers.LSTM(units, return_sequences=sequences)
+    else:
+        init = keras.initializers.Identity() if (cell == "irnn" and identity) else "orthogonal"
+        layer = keras.layers.SimpleRNN(units, activation="relu" if cell == "irnn" else "tanh",
+                                       recurrent_initializer=init, return_sequences=sequences)
+    return keras.Sequential([keras.Input((None, 1)), layer,
+                             keras.layers.Dense(1, activation=output)])
+
+
+# ------------------------------------------------------------------ answer or reference
+@pytest.mark.parametrize("name", ["rnn_step", "bptt_bias_and_h0", "lstm_step",
+                                  "rnn_layer_params", "build_recall_model"])
+def test_unsolved_exercise_returns_the_reference_and_says_so(name, monkeypatch, capsys):
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
+    got = getattr(nb01, f"check_{name}")(stub)
+    assert got is getattr(nb01, f"reference_{name}")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("✗ stub: you have not written this yet")
+    assert out[1] == (f"→ The cells below use the library's reference {name} until this check "
+                      "passes.")
+
+
+def test_solved_exercise_returns_the_learners_function():
+    assert nb01.check_rnn_step(rnn_step) is rnn_step
+
+
+def test_reference_functions_pass_their_own_checks():
+    assert nb01.check_lstm_step(nb01.reference_lstm_step) is nb01.reference_lstm_step
+    assert nb01.check_bptt_bias_and_h0(nb01.reference_bptt_bias_and_h0) is (
+        nb01.reference_bptt_bias_and_h0)
+    assert nb01.check_rnn_layer_params(nb01.reference_rnn_layer_params) is (
+        nb01.reference_rnn_layer_params)

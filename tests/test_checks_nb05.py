@@ -7,6 +7,12 @@ import pytest
 from rnnbook.checks import ExerciseCheckFailed, nb05
 
 
+@pytest.fixture(autouse=True)
+def _strict(monkeypatch):
+    """The failure cases below need the check to raise, as it does in the solution notebooks."""
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
+
+
 def stub(*args, **kwargs):
     raise NotImplementedError()
 
@@ -72,3 +78,22 @@ def test_beam_step_per_beam_top_k_is_wrong():
 def test_normalised_score_without_the_power_fails():
     with pytest.raises(ExerciseCheckFailed, match="normalised_score"):
         nb05.check_normalised_score(lambda lp, n, alpha: lp / n ** alpha)
+
+
+@pytest.mark.parametrize("name", ["shift_targets", "additive_scores", "beam_step",
+                                  "normalised_score"])
+def test_unsolved_exercise_falls_back_to_a_reference_that_passes(name, monkeypatch, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
+    check = getattr(nb05, f"check_{name}")
+    reference = check(stub)
+    assert reference is not stub and callable(reference)
+    assert "The cells below use the library's reference" in capsys.readouterr().out
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
+    assert check(reference) is reference  # the fallback is itself a correct answer
+
+
+def test_solved_exercise_returns_the_learners_function():
+    assert nb05.check_normalised_score(normalised_score) is normalised_score

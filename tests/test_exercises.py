@@ -1,5 +1,6 @@
 """Tests for rnnbook.exercises (student notebooks) and rnnbook.checks (the check framework)."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -19,7 +20,9 @@ from rnnbook.checks import (
     run_learner,
 )
 from rnnbook.exercises import (
+    KERNELSPEC,
     ExerciseMarkerError,
+    build_student_release,
     generate_student_versions,
     is_numbered_notebook,
     make_student_notebook,
@@ -221,6 +224,69 @@ def test_is_numbered_notebook():
     assert not is_numbered_notebook("notebooks/01_intro.py")
 
 
+def test_nbval_markers_removed_from_student_code():
+    nb = new_notebook(cells=[
+        new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)"),
+        new_code_cell("x = 1  # NBVAL_CHECK_OUTPUT is only a marker on its own line\n"
+                      "  # NBVAL_IGNORE_OUTPUT\ny = 2"),
+    ])
+    student = make_student_notebook(nb)
+    assert student.cells[0].source == "print(1)"
+    assert student.cells[1].source == (
+        "x = 1  # NBVAL_CHECK_OUTPUT is only a marker on its own line\ny = 2")
+    assert nb.cells[0].source.startswith("# NBVAL_CHECK_OUTPUT")  # the solution keeps it
+
+
+def test_markdown_cell_that_is_all_answer_is_dropped():
+    nb = new_notebook(cells=[
+        new_markdown_cell("## Open questions\n\n1. Why?"),
+        new_markdown_cell("<!-- BEGIN SOLUTION -->\n**Answer.** Because.\n<!-- END SOLUTION -->"),
+        new_markdown_cell(""),  # an empty cell that was empty before stays
+    ])
+    student = make_student_notebook(nb)
+    assert [c.source for c in student.cells] == ["## Open questions\n\n1. Why?", ""]
+    assert solution_lines(nb) == {"**Answer.** Because."}
+
+
+def test_student_kernelspec_is_ipykernels():
+    student = make_student_notebook(make_notebook())
+    assert student.metadata["kernelspec"] == KERNELSPEC
+    assert KERNELSPEC["display_name"] == "Python 3 (ipykernel)"
+
+
+def test_release_holds_student_material_only(tmp_path):
+    root = tmp_path / "repo"
+    write_nb(root / "notebooks" / "01_intro.ipynb", make_notebook())
+    (root / "notebooks" / "figures").mkdir()
+    (root / "notebooks" / "figures" / "cell.svg").write_text("<svg/>", encoding="utf-8")
+    out = tmp_path / "release"
+    written = build_student_release(root, out)
+    names = sorted(str(p.relative_to(out)) for p in written)
+    assert names == ["README.md", "notebooks/01_intro.ipynb", "notebooks/figures/cell.svg"]
+    text = (out / "notebooks" / "01_intro.ipynb").read_text(encoding="utf-8")
+    assert "np.tanh(z)" not in text and "The answer is tanh." not in text
+    assert "raise NotImplementedError()" in text
+    assert "rnnbook data fetch all" in (out / "README.md").read_text(encoding="utf-8")
+    assert build_student_release(root, out) == written  # an earlier release is replaced
+
+
+def test_release_refuses_to_overwrite_other_folders(tmp_path):
+    root = tmp_path / "repo"
+    write_nb(root / "notebooks" / "01_intro.ipynb", make_notebook())
+    with pytest.raises(ValueError, match="overwrite the solution notebooks"):
+        build_student_release(root, root / "notebooks")
+    with pytest.raises(ValueError, match="overwrite the solution notebooks"):
+        build_student_release(root, root / "notebooks" / "exercises")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "thesis.tex").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="not an earlier release"):
+        build_student_release(root, busy)
+    assert (busy / "thesis.tex").exists()
+    with pytest.raises(FileNotFoundError, match="no numbered notebooks"):
+        build_student_release(tmp_path / "empty", tmp_path / "out")
+
+
 # ------------------------------------------------------------------ the repository's notebooks
 @pytest.mark.parametrize("path", REPO_NOTEBOOKS, ids=lambda p: p.name)
 def test_repo_student_version_is_up_to_date(path: Path):
@@ -360,3 +426,48 @@ def test_check_cases_and_passed(capsys):
         check_cases("double", lambda x: x * x, lambda x: x + x, cases)
     passed("tokenize")
     assert capsys.readouterr().out == "✓ tokenize: correct\n"
+
+
+# ------------------------------------------------------------------ the course's exercises
+STUDENT_NOTEBOOKS = sorted(p for p in EXERCISES.glob("*.ipynb") if is_numbered_notebook(p))
+
+
+@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: p.name)
+def test_student_version_has_no_ci_markers(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert "NBVAL_" not in text, f"{path.name}: a CI marker reached the student version"
+
+
+COURSE_NOTEBOOKS = [p for p in REPO_NOTEBOOKS if p.name[:2] in {"01", "04", "05"}]
+
+
+@pytest.mark.parametrize("path", COURSE_NOTEBOOKS, ids=lambda p: p.name)
+def test_course_notebook_has_three_checked_exercises_and_open_questions(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    exercises = [i for i, c in enumerate(cells)
+                 if c.cell_type == "code" and "### BEGIN SOLUTION" in c.source]
+    assert len(exercises) >= 3, f"{path.name}: {len(exercises)} exercises"
+    for i in exercises:
+        check = next(c for c in cells[i + 1:] if c.cell_type == "code")
+        # new style: the check returns the answer or the library's reference for the cells below
+        assert re.search(r"^(\w+) = nb\d\d\.check_\1\(\1\)$", check.source, re.M), (
+            f"{path.name}: the cell after exercise cell {i} is not `x = nbNN.check_x(x)`")
+        before = next(c for c in reversed(cells[:i]) if c.cell_type == "code")
+        name = re.search(r"^(\w+) = ", check.source, re.M).group(1)
+        assert f"{name}(" not in before.source or f"def {name}(" in before.source, (
+            f"{path.name}: the code cell just before exercise `{name}` calls it")
+    questions = [c for c in cells if c.cell_type == "markdown" and "Open questions" in c.source]
+    assert questions, f"{path.name}: no open questions"
+    tail = "".join(c.source for c in cells[cells.index(questions[0]):] if c.cell_type == "markdown")
+    assert tail.count("<!-- BEGIN SOLUTION -->") >= 3, f"{path.name}: model answers missing"
+
+
+@pytest.mark.parametrize("path", [p for p in STUDENT_NOTEBOOKS if p.name[:2] in {"01", "04", "05"}],
+                         ids=lambda p: p.name)
+def test_student_prose_does_not_describe_the_committed_run(path: Path):
+    # a learner's copy has no outputs yet: sentences about the reference run's numbers are
+    # solution-only prose (<!-- BEGIN SOLUTION --> ... <!-- END SOLUTION -->)
+    nb = nbformat.read(path, as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not re.search(r"committed (`cpu` )?run", prose)

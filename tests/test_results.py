@@ -64,3 +64,27 @@ def test_load_results_passes_over_json_that_is_not_a_notebook_record(tmp_path):
     (tmp_path / "02_language_model.json").write_text(
         '{"notebook": "02_language_model", "metrics": {"x": 1}}')
     assert [r["notebook"] for r in load_results(tmp_path)] == ["02_language_model"]
+
+
+def test_results_table_renders_as_markdown_with_the_context_once(tmp_path):
+    save_results("01_x", {"a": 0.5, "b": {"x": 1, "y": 2}}, profile=get_profile("smoke"),
+                 wall_time_s=7, directory=tmp_path)
+    [record] = load_results(tmp_path)
+    table = results_table(record)
+    assert table._repr_markdown_() == str(table)  # Jupyter shows a table, not `| a |` text
+    lines = str(table).splitlines()
+    assert lines[0].split("|")[1:4] == [" metric ", " value ", " split "]
+    assert len([line for line in lines if line.startswith("| ")]) == 4  # header + 3 metrics
+    assert sum("wall time 7" in line for line in lines) == 1
+    assert "profile **smoke**" in lines[-1] and "sample data" not in lines[-1]
+    record["samples"] = True
+    assert "sample data" in str(results_table(record)).splitlines()[-1]
+
+
+def test_markdown_table_prints_plain_text():
+    from IPython.lib.pretty import pretty
+
+    from rnnbook.results import markdown_table
+
+    table = markdown_table(["model", "acc"], [["gru", "0.9"]])
+    assert pretty(table) == str(table) == "| model | acc |\n|-------|-----|\n| gru   | 0.9 |"

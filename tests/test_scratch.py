@@ -90,7 +90,7 @@ def test_loss_equals_keras_crossentropy():
     assert scratch.rnn_loss(params, x, y) == pytest.approx(float(expected), rel=1e-5)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "linear"])
+@pytest.mark.parametrize("activation", ["tanh", "linear", "relu"])
 def test_bptt_matches_finite_differences(activation):
     params = RNNParams.init(X, H, K, scale=0.5, seed=5)
     params.b[:] = 0.1
@@ -143,6 +143,27 @@ def test_jacobian_norms_linear_are_geometric(w):
     np.testing.assert_allclose(norms, w ** (steps - np.arange(steps + 1)))
 
 
+def test_relu_forward_clips_at_zero_and_matches_keras():
+    params = RNNParams.init(X, H, K, scale=0.8, seed=3)
+    x = _x(3, np.float64)
+    hs = scratch.rnn_forward(params, x, activation="relu").hs[:, 1:]
+    assert hs.min() == 0.0 and (hs > 0).any()
+    layer = keras.layers.SimpleRNN(H, activation="relu", return_sequences=True)
+    layer.build((None, None, X))
+    scratch.simple_rnn_to_keras(params, layer)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x.astype("float32"))), hs,
+                               atol=1e-5)
+
+
+def test_jacobian_norms_relu_identity_keep_norm_one_while_units_are_active():
+    params, x = _diag_rnn(1.0)
+    params.W[:, H:] = 0.0
+    params.h0[:] = 1.0  # every unit stays at 1: the Jacobian is the identity at every step
+    np.testing.assert_allclose(scratch.hidden_jacobian_norms(params, x, activation="relu"), 1.0)
+    params.h0[:] = -1.0  # every unit is off from step 1: nothing flows back
+    assert scratch.hidden_jacobian_norms(params, x, activation="relu")[0] == 0.0
+
+
 def test_jacobian_norms_tanh_shrink_for_small_weights():
     params, x = _diag_rnn(0.5)
     norms = scratch.hidden_jacobian_norms(params, x)
@@ -190,6 +211,6 @@ def test_bad_shapes_raise():
     with pytest.raises(ValueError, match="targets"):
         scratch.rnn_loss(params, np.zeros((T, X)), np.zeros(T + 1, int))
     with pytest.raises(ValueError, match="activation"):
-        scratch.rnn_forward(params, np.zeros((T, X)), activation="relu")
+        scratch.rnn_forward(params, np.zeros((T, X)), activation="sigmoid")
     with pytest.raises(ValueError, match="bias"):
         scratch.GRUParams(np.zeros((X, 3 * H)), np.zeros((H, 3 * H)), np.zeros(3 * H))

@@ -4,6 +4,7 @@ rnnbook data list|fetch|verify|path NAME   the datasets (NAME may be ``all``)
 rnnbook data stage NAME --to DIR           smallest verified copy, laid out as a mirror
 rnnbook run                                execute every notebook, summarise the results
 rnnbook exercises [--check]                regenerate the student notebooks
+rnnbook exercises --release DIR [--wheel]  the learner's material alone (no solutions)
 rnnbook predict sentiment --model DIR TEXT classify reviews with a saved model
 rnnbook predict entities --model DIR TEXT  named entities (or --format conll on a CoNLL file)
 rnnbook bench [--grid tiny|cpu|full]       Keras recurrent layers vs native PyTorch, tokens/s
@@ -90,7 +91,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from rnnbook import workbook
     from rnnbook.backends import BackendError, check_backend, choose_backend
-    from rnnbook.config import PROFILES
+    from rnnbook.config import PROFILES, samples_mode
     from rnnbook.paths import checkout_root
 
     root = checkout_root() or Path.cwd()
@@ -110,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     variables = {
         "RNNBOOK_PROFILE": profile,
         "KERAS_BACKEND": backend,
-        "RNNBOOK_SAMPLES": "1" if args.samples else os.environ.get("RNNBOOK_SAMPLES", "0"),
+        "RNNBOOK_SAMPLES": "1" if args.samples or samples_mode() else "0",
         "RNNBOOK_RESULTS_DIR": str(root / "results" if args.in_place else out_dir / "results"),
         # the numbered notebooks are the solutions: a failing exercise check is an error there
         "RNNBOOK_STRICT_CHECKS": "1",
@@ -175,6 +176,12 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     from rnnbook.paths import checkout_root
 
     root = checkout_root() or Path.cwd()
+    if args.release:
+        from rnnbook.exercises import build_student_release
+
+        written = build_student_release(root, Path(args.release), wheel=args.wheel)
+        print(f"student release: {len(written)} files in {args.release} (no solution notebooks)")
+        return 0
     changed = generate_student_versions(
         root / "notebooks", root / "notebooks" / "exercises", check=args.check
     )
@@ -319,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("exercises", help="generate student notebooks into notebooks/exercises/")
     ex.add_argument("--check", action="store_true", help="only report stale student notebooks")
+    ex.add_argument("--release", metavar="DIR",
+                    help="write the learner's material alone (student notebooks, figures, "
+                         "install and data instructions) into DIR")
+    ex.add_argument("--wheel", action="store_true", help="with --release: add the rnnbook wheel")
     ex.set_defaults(func=cmd_exercises)
 
     predict = sub.add_parser("predict", help="predict with a saved model")

@@ -129,8 +129,16 @@ def environment_report(profile: Profile | None = None) -> dict[str, Any]:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "device": gpu or f"CPU ({os.cpu_count()} cores)",
-        "samples": os.environ.get("RNNBOOK_SAMPLES", "") == "1",
+        "samples": samples_mode(),
     }
+
+
+def samples_mode() -> bool:
+    """Whether the datasets come from the hand-made samples: the resolver's answer, so that the
+    loaders, the banner and the results file always agree (``RNNBOOK_SAMPLES`` = 1/true/yes/on)."""
+    from rnnbook.datasets.resolver import samples_mode as resolver_samples_mode
+
+    return resolver_samples_mode()
 
 
 def format_report(report: dict[str, Any]) -> str:

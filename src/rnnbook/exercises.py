@@ -9,8 +9,14 @@ Follows nbgrader's ``ClearSolutions`` markers, without nbgrader's Jupyter server
   mistyped marker can never leak a solution.
 - In a markdown cell, the lines from ``<!-- BEGIN SOLUTION -->`` to ``<!-- END SOLUTION -->``
   (or nbgrader's ``###`` markers) are removed, markers included.
+- Solution-only prose: the same markdown markers hide model answers to the open questions and any
+  sentence about outputs the learner has not produced yet; a markdown cell left empty is dropped.
+- CI markers (``# NBVAL_CHECK_OUTPUT`` and the other ``# NBVAL_*`` comment lines) are removed from
+  code cells: they mean nothing to a learner.
 - Outputs and execution counts are cleared; cell metadata is reduced to :data:`KEPT_CELL_METADATA`
-  (so nbgrader/execution metadata is dropped); check cells and every other cell are kept as is.
+  (so nbgrader/execution metadata is dropped); the kernelspec is :data:`KERNELSPEC` (the one
+  ipykernel installs, so JupyterLab does not mark the notebook modified on opening); check cells
+  and every other cell are kept as is.
 - Files are written as nbformat JSON (sorted keys, one trailing newline), so regenerating is
   byte-stable, and a student notebook is its own student version.
 """
@@ -30,7 +36,9 @@ from rnnbook.atomic import write_text_atomic
 
 __all__ = [
     "CODE_STUB",
+    "KERNELSPEC",
     "ExerciseMarkerError",
+    "build_student_release",
     "generate_student_versions",
     "is_numbered_notebook",
     "make_student_notebook",
@@ -48,6 +56,14 @@ KEPT_CELL_METADATA = frozenset(
 )
 KEPT_NOTEBOOK_METADATA = frozenset({"authors", "kernelspec", "language_info", "title"})
 _NUMBERED = re.compile(r"^\d{2}_[^/\\]*\.ipynb$")
+_NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
+#: The kernelspec ipykernel installs as ``python3``; a notebook whose metadata says otherwise is
+#: marked modified by JupyterLab as soon as it opens (tests/test_notebook_hygiene.py checks both).
+KERNELSPEC: dict[str, str] = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
 
 
 class ExerciseMarkerError(ValueError):
@@ -112,6 +128,8 @@ def _clear_solutions(source: str, cell_type: str, where: str) -> str:
     out: list[str] = []
     for _, line, kind in _regions(source, cell_type, where):
         if kind == "outside":
+            if cell_type == "code" and _NBVAL_MARKER.match(line):
+                continue  # a CI marker: means nothing to a learner
             out.append(line)
         elif kind == "begin" and cell_type == "code":
             indent = line[: len(line) - len(line.lstrip())]
@@ -128,16 +146,22 @@ def make_student_notebook(nb: NotebookNode, *, name: str = "notebook") -> Notebo
     student.metadata = NotebookNode(
         {k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_METADATA}
     )
+    student.metadata["kernelspec"] = NotebookNode(dict(KERNELSPEC))
+    kept = []
     for index, cell in enumerate(student.cells):
         where = f"{name}: cell {index} ({cell.cell_type})"
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         cell.source = _clear_solutions(source, cell.cell_type, where)
+        if cell.cell_type == "markdown" and source.strip() and not cell.source.strip():
+            continue  # a cell that held only solution prose (a model answer)
+        kept.append(cell)
         cell.metadata = NotebookNode(
             {k: v for k, v in cell.metadata.items() if k in KEPT_CELL_METADATA}
         )
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+    student.cells = kept
     return student
 
 
@@ -198,3 +222,96 @@ def generate_student_versions(
                 if not check:
                     orphan.unlink()
     return changed
+
+
+LEARNER_README = """\
+# RNN Workbook: the learner's material
+
+These notebooks are the exercise versions of the RNN Workbook. Write your code where a cell says
+`# YOUR CODE HERE`, then run the check cell below it. A check tells you precisely what differs
+(a shape, a value and where) or prints a line starting with ✓. You can run the whole notebook
+before solving anything: cells after an unsolved exercise use the library's reference answer and
+say so in one line.
+
+## Install
+
+Python 3.11 or 3.12 and pip:
+
+    python -m venv .venv && . .venv/bin/activate
+    pip install "$(ls rnnbook-*.whl)[tensorflow,notebooks]"   # the wheel in this folder
+    jupyter lab notebooks/
+
+(If there is no wheel here, install the `rnnbook` package the way your instructor says.)
+
+`rnnbook env` prints the backend, device and versions. `KERAS_BACKEND=jax` or `torch` (with
+`rnnbook[jax,notebooks]` / `rnnbook[torch,notebooks]`) works as well as TensorFlow.
+
+## Data
+
+Notebook 01 needs no data. The others read the datasets listed by `rnnbook data list`:
+`rnnbook data fetch all` downloads and checks them (about 1 GB, once, into the package's cache;
+`RNNBOOK_DATA_DIR` moves it), and `rnnbook data verify all` checks every file's sha256. Offline,
+`RNNBOOK_SAMPLES=1` runs every notebook on small hand-made files shipped with the package: the code
+works the same, the numbers mean nothing.
+
+## Sizes
+
+`RNNBOOK_PROFILE=smoke` (minutes), `cpu` (about 30 minutes per notebook on a laptop) or `full`
+(a GPU) sizes the data, epochs and models; the default is `cpu` without a GPU. Your results are
+written to a `build/results/` folder beside the notebook (or to `RNNBOOK_RESULTS_DIR`).
+"""
+
+
+def build_student_release(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    wheel: bool = False,
+) -> list[Path]:
+    """Write the learner's material alone into ``out_dir`` and return the files written.
+
+    ``out_dir`` gets ``notebooks/NN_*.ipynb`` (student versions made now from the solutions in
+    ``root/notebooks``), ``notebooks/figures/`` (the diagrams they show), ``README.md`` (install
+    and data instructions) and, with ``wheel=True``, the ``rnnbook`` wheel built by
+    ``pip wheel``. No solution notebook and no executed output goes in. ``out_dir`` must be new,
+    empty, or an earlier release (it holds a ``README.md`` and a ``notebooks`` folder); it is
+    replaced.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    root, out = Path(root), Path(out_dir)
+    src = root / "notebooks"
+    sources = sorted(p for p in src.glob("*.ipynb") if is_numbered_notebook(p))
+    if not sources:
+        raise FileNotFoundError(f"{src}: no numbered notebooks to make a release from")
+    o, r, n = out.resolve(), root.resolve(), src.resolve()
+    if o in {r, n} or n in o.parents or o in r.parents:
+        raise ValueError(f"out_dir {out} would overwrite the solution notebooks; pick another")
+    if out.exists() and any(out.iterdir()):
+        if not ((out / "README.md").is_file() and (out / "notebooks").is_dir()):
+            raise FileExistsError(f"out_dir {out} is not empty and is not an earlier release")
+        shutil.rmtree(out)
+    written: list[Path] = []
+    for path in sources:
+        nb = make_student_notebook(nbformat.read(path, as_version=4), name=str(path))
+        target = out / "notebooks" / path.name
+        write_text_atomic(target, notebook_text(nb))
+        written.append(target)
+    figures = src / "figures"
+    if figures.is_dir():
+        for figure in sorted(figures.iterdir()):
+            if figure.is_file():
+                target = out / "notebooks" / "figures" / figure.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(figure, target)
+                written.append(target)
+    write_text_atomic(out / "README.md", LEARNER_README)
+    written.append(out / "README.md")
+    if wheel:
+        before = set(out.glob("*.whl"))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                        "--wheel-dir", str(out), str(root)], check=True)
+        written.extend(sorted(set(out.glob("*.whl")) - before))
+    return written

@@ -20,8 +20,19 @@ def checkout_root() -> Path | None:
 
 
 def results_dir() -> Path:
-    """Where notebooks write ``<stem>.json``: ``RNNBOOK_RESULTS_DIR`` or ``<checkout>/results``."""
+    """Where notebooks write ``<stem>.json``: ``RNNBOOK_RESULTS_DIR``, else
+    ``<checkout>/build/results``.
+
+    The committed ``results/`` is written only by an explicit refresh (``rnnbook run
+    --in-place`` sets ``RNNBOOK_RESULTS_DIR`` to it); a learner running a notebook by hand writes
+    beside the checkout's build outputs and never over the committed numbers.
+    """
     if os.environ.get(RESULTS_ENV):
         return Path(os.environ[RESULTS_ENV])
     root = checkout_root()
-    return (root / "results") if root else Path.cwd() / "results"
+    return (root if root else Path.cwd()) / "build" / "results"
+
+
+def committed_results_dir() -> Path:
+    """The checkout's committed ``results/`` folder (what ``rnnbook run --in-place`` refreshes)."""
+    return (checkout_root() or Path.cwd()) / "results"

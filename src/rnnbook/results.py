@@ -103,11 +103,34 @@ def _markdown_table(header: list[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
-def results_table(record: Mapping[str, Any]) -> str:
-    """A notebook's closing table: metric, value, split, profile, device, backend, wall time."""
-    header = ["metric", "value", "split", "profile", "device", "backend", "wall time (s)"]
-    context = [record["profile"], record["device"], record["backend"], str(record["wall_time_s"])]
-    return _markdown_table(header, ([*row, *context] for row in metric_rows(record)))
+class MarkdownTable(str):
+    """Markdown text that Jupyter renders as a table and ``print`` shows as it is.
+
+    A cell whose last expression is one displays a table (``_repr_markdown_``); IPython's plain
+    text view shows the text without quotes or escapes.
+    """
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def markdown_table(header: list[str], rows: Iterable[Iterable[Any]]) -> MarkdownTable:
+    """A table to show a learner: ``markdown_table(["model", "accuracy"], rows)``."""
+    return MarkdownTable(_markdown_table(header, rows))
+
+
+def results_table(record: Mapping[str, Any]) -> MarkdownTable:
+    """A notebook's closing table: metric, value and split per row; then the run's profile,
+    device, backend and wall time once, in one line under it."""
+    table = _markdown_table(["metric", "value", "split"], metric_rows(record))
+    context = (f"profile **{record['profile']}** · device {record['device']} · backend "
+               f"{record['backend']} · wall time {record['wall_time_s']} s")
+    if record.get("samples"):
+        context += " · **sample data: the numbers mean nothing**"
+    return MarkdownTable(f"{table}\n\n{context}")
 
 
 def summary_table(records: Iterable[Mapping[str, Any]]) -> str:

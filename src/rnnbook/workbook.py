@@ -111,6 +111,10 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookR
             km.shutdown_kernel(now=False)
         shutil.rmtree(sockets, ignore_errors=True)
     wall = time.perf_counter() - start
+    from rnnbook.exercises import KERNELSPEC
+
+    # the installed kernel's own spec, so that JupyterLab does not mark the notebook modified
+    nb.metadata["kernelspec"] = nbformat.NotebookNode(dict(KERNELSPEC))
     executed.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)
     return NotebookRun(path, executed, wall, error)

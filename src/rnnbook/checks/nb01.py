@@ -1,9 +1,13 @@
 """Checks for the exercises of notebook 01 (RNNs from scratch).
 
 Each check runs the learner's function on fixed inputs and compares it with the reference answer
-computed by :mod:`rnnbook.scratch`. On a mismatch it raises
+computed by :mod:`rnnbook.scratch` (or built with Keras). On a mismatch it raises
 :class:`~rnnbook.checks.ExerciseCheckFailed` naming the case and what differs, plus a hint when
 the answer matches a common mistake (a missing ``tanh``, the wrong gate order, ...).
+
+The public ``check_*`` functions return what the cells below the exercise use: the learner's
+function when it passes, else the reference (with one line saying so; see
+:func:`~rnnbook.checks.use_if_solved`), so ``rnn_step = nb01.check_rnn_step(rnn_step)``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rnnbook.checks._framework import (
     expect_equal,
     passed,
     run_learner,
+    use_if_solved,
 )
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "check_bptt_bias_and_h0",
     "check_lstm_step",
     "check_rnn_layer_params",
+    "check_build_recall_model",
 ]
 
 _RTOL, _ATOL = 1e-5, 1e-6  # loose enough for float32 answers, far tighter than any mistake
@@ -107,7 +113,7 @@ def _rnn_step_cases() -> list[Case]:
     return cases
 
 
-def check_rnn_step(rnn_step: Callable[..., Any]) -> None:
+def _check_rnn_step(rnn_step: Callable[..., Any]) -> None:
     """``rnn_step(x_t [B, X], h_prev [B, H], kernel [X, H], recurrent_kernel [H, H], bias [H])``
     must return ``h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)`` ``[B, H]``."""
     exercise = "rnn_step"
@@ -154,7 +160,7 @@ def _bptt_cases() -> list[Case]:
     return cases
 
 
-def check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> None:
+def _check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> None:
     """``bptt_bias_and_h0(params, x [T, X], targets [T])`` must return ``(∂L/∂b, ∂L/∂h0)``
     (each ``[H]``) for the mean cross-entropy loss of :func:`rnnbook.scratch.rnn_loss`."""
     exercise = "bptt_bias_and_h0"
@@ -218,7 +224,7 @@ def _lstm_cases() -> list[Case]:
     return cases
 
 
-def check_lstm_step(lstm_step: Callable[..., Any]) -> None:
+def _check_lstm_step(lstm_step: Callable[..., Any]) -> None:
     """``lstm_step(x_t, h_prev, c_prev, kernel [X, 4H], recurrent_kernel [H, 4H], bias [4H])``
     must return ``(h_t, c_t)`` with Keras' gate order i, f, c, o."""
     exercise = "lstm_step"
@@ -269,7 +275,7 @@ def reference_rnn_layer_params(cell: str, units: int, input_dim: int,
     return _COUNTS[cell](units, input_dim) * (2 if bidirectional else 1)
 
 
-def check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> None:
+def _check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> None:
     """``rnn_layer_params(cell, units, input_dim, bidirectional=False)`` must return the number
     of parameters Keras reports for that layer (``cell`` in 'SimpleRNN', 'LSTM', 'GRU')."""
     exercise = "rnn_layer_params"
@@ -304,3 +310,118 @@ def check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> None:
                 raise ExerciseCheckFailed(f"{failure}\nHint: {hint}") from None
             raise
     passed(exercise, f"{len(_PARAM_CASES)} cases")
+
+
+# ------------------------------------------------------------ exercise 5: a model that recalls
+RECALL_CELLS = ("tanh", "irnn", "lstm")
+
+
+def reference_build_recall_model(cell: str, units: int) -> Any:
+    """``Input((None, 1))`` → one recurrent layer → ``Dense(1, sigmoid)``: a tanh SimpleRNN
+    (Keras' defaults), an IRNN (ReLU SimpleRNN with an identity recurrent kernel and zero bias, Le
+    et al. 2015) or an LSTM, by ``cell``."""
+    import keras
+
+    layer = {
+        "tanh": lambda: keras.layers.SimpleRNN(units, name="recurrent"),
+        "irnn": lambda: keras.layers.SimpleRNN(
+            units, activation="relu", recurrent_initializer=keras.initializers.Identity(),
+            name="recurrent"),
+        "lstm": lambda: keras.layers.LSTM(units, name="recurrent"),
+    }[cell]()
+    return keras.Sequential(
+        [keras.Input((None, 1)), layer, keras.layers.Dense(1, activation="sigmoid")],
+        name=f"recall_{cell}")
+
+
+def _check_build_recall_model(build_recall_model: Callable[..., Any]) -> None:
+    """``build_recall_model(cell, units)`` for ``cell`` in :data:`RECALL_CELLS` returns an
+    (uncompiled) Keras model ``[B, T, 1] -> [B, 1]`` with one recurrent layer of the right kind
+    and a sigmoid output; for ``"irnn"`` a ReLU SimpleRNN whose recurrent kernel starts as the
+    identity."""
+    import keras
+
+    exercise = "build_recall_model"
+    x = np.random.default_rng(30).standard_normal((3, 7, 1)).astype("float32")
+    kinds = {"tanh": keras.layers.SimpleRNN, "irnn": keras.layers.SimpleRNN,
+             "lstm": keras.layers.LSTM}
+    for cell in RECALL_CELLS:
+        units = 6
+        model = run_learner(build_recall_model, cell, units, case=f"cell={cell!r}")
+        label = f"{exercise}({cell!r}, {units})"
+        if not isinstance(model, keras.Model):
+            raise ExerciseCheckFailed(
+                f"{label}: expected a keras.Model, got {type(model).__name__}"
+                + (" (missing `return`?)" if model is None else ""))
+        try:
+            out = keras.ops.convert_to_numpy(model(x))
+        except Exception as error:  # noqa: BLE001 - any failure here is the learner's model
+            raise ExerciseCheckFailed(
+                f"{label}: the model fails on a batch of shape (3, 7, 1): "
+                f"{type(error).__name__}: {str(error).splitlines()[0]}. Start it with "
+                "keras.Input((None, 1)): any number of steps, one feature.") from None
+        if out.shape != (3, 1):
+            raise ExerciseCheckFailed(
+                f"{label}: output shape {out.shape} on a batch of 3 sequences, expected (3, 1): "
+                "one probability per sequence (the last state only, return_sequences=False)")
+        if not ((out > 0) & (out < 1)).all():
+            raise ExerciseCheckFailed(f"{label}: outputs must be probabilities in (0, 1): end "
+                                      "with Dense(1, activation='sigmoid')")
+        recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+        if len(recurrent) != 1:
+            raise ExerciseCheckFailed(
+                f"{label}: expected exactly one recurrent layer, found {len(recurrent)}")
+        layer = recurrent[0]
+        want = kinds[cell]
+        if type(layer) is not want:
+            raise ExerciseCheckFailed(f"{label}: the recurrent layer is a "
+                                      f"{type(layer).__name__}, expected {want.__name__}")
+        if layer.units != units:
+            raise ExerciseCheckFailed(f"{label}: the layer has {layer.units} units, expected "
+                                      f"{units}: use the `units` argument")
+        if cell != "lstm":
+            activation = keras.activations.serialize(layer.cell.activation)
+            activation = activation if isinstance(activation, str) else activation.get(
+                "config", {}).get("name", activation)
+            expected = "relu" if cell == "irnn" else "tanh"
+            if activation != expected:
+                raise ExerciseCheckFailed(
+                    f"{label}: activation {activation!r}, expected {expected!r}")
+        if cell == "irnn":
+            kernel = keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)
+            if not np.allclose(kernel, np.eye(units)):
+                raise ExerciseCheckFailed(
+                    f"{label}: the recurrent kernel must start as the identity matrix; pass "
+                    "recurrent_initializer=keras.initializers.Identity()")
+    passed(exercise, "tanh, IRNN and LSTM models have the right layers and shapes")
+
+
+# ------------------------------------------------------------------ what the notebook calls
+def check_rnn_step(rnn_step: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 1; return ``rnn_step`` if it passes, else the reference step."""
+    return use_if_solved(_check_rnn_step, rnn_step, reference_rnn_step,
+                         what="reference rnn_step")
+
+
+def check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 2; return ``bptt_bias_and_h0`` if it passes, else the reference."""
+    return use_if_solved(_check_bptt_bias_and_h0, bptt_bias_and_h0, reference_bptt_bias_and_h0,
+                         what="reference bptt_bias_and_h0")
+
+
+def check_lstm_step(lstm_step: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 3; return ``lstm_step`` if it passes, else the reference LSTM step."""
+    return use_if_solved(_check_lstm_step, lstm_step, reference_lstm_step,
+                         what="reference lstm_step")
+
+
+def check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 4; return ``rnn_layer_params`` if it passes, else the reference count."""
+    return use_if_solved(_check_rnn_layer_params, rnn_layer_params, reference_rnn_layer_params,
+                         what="reference rnn_layer_params")
+
+
+def check_build_recall_model(build_recall_model: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 5; return ``build_recall_model`` if it passes, else the reference."""
+    return use_if_solved(_check_build_recall_model, build_recall_model,
+                         reference_build_recall_model, what="reference build_recall_model")

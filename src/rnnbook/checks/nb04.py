@@ -5,6 +5,10 @@ Every reference answer comes from a library, never from a copy of the solution: 
 ``seqeval``'s strict IOB2 reader, scores from ``seqeval`` (``rnnbook.metrics.entity_scores``,
 ``mode='strict'``) and ``log Z`` from ``rnnbook.layers.crf_log_partition`` (itself tested against
 brute-force enumeration).
+
+Each public ``check_*`` returns what the cells below the exercise use: the learner's function when
+it passes, else the library's reference (one line says so), e.g.
+``entity_spans = nb04.check_entity_spans(entity_spans)``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rnnbook.checks._framework import (
     passed,
     run_learner,
     to_numpy,
+    use_if_solved,
 )
 
 __all__ = ["check_crf_log_z", "check_entity_prf", "check_entity_spans"]
@@ -57,7 +62,7 @@ def _seqeval_spans(tags: list[str]) -> list[tuple[str, int, int]]:
     return sorted(((e.tag, e.start, e.end) for e in entities), key=lambda s: (s[1], s[2]))
 
 
-def check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> None:
+def _check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> None:
     """``entity_spans(tags)`` returns the ``(type, start, end)`` spans (end exclusive) of one
     sentence's IOB2 tags, in order, as seqeval's strict mode reads them."""
     name = "entity_spans"
@@ -104,7 +109,7 @@ def _prf_reference(true_tags: list[list[str]], pred_tags: list[list[str]]
     return overall["precision"], overall["recall"], overall["f1"]
 
 
-def check_entity_prf(entity_prf: Callable[[list[list[str]], list[list[str]]], Any]) -> None:
+def _check_entity_prf(entity_prf: Callable[[list[list[str]], list[list[str]]], Any]) -> None:
     """``entity_prf(true_tags, pred_tags)`` returns micro-averaged entity ``(precision, recall,
     f1)`` over all sentences, strict IOB2, 0.0 where a denominator is 0 (seqeval's
     ``zero_division=0``)."""
@@ -156,7 +161,7 @@ def _log_z_reference(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: n
     return float(to_numpy(crf_log_partition(e[None].astype("float32"), trans, start, end))[0])
 
 
-def check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]
+def _check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]
                     ) -> None:
     """``crf_log_z(emissions [T, K], transitions [K, K], start [K], end [K])`` returns the log of
     the sum, over all K**T tag paths, of exp(path score): the CRF's log partition function."""
@@ -190,3 +195,28 @@ def check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np.
         rtol = 1e-9 if e.shape[0] <= 4 else 1e-5
         expect_close(f"{name}, case {case!r}", v, expected, rtol=rtol, atol=1e-6)
     passed(name, "matches brute-force enumeration and rnnbook.layers.crf_log_partition")
+
+
+# -------------------------------------------------------------------- what the notebook calls
+def _reference_entity_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    from rnnbook.tagging import iob2_spans
+
+    return iob2_spans(tags)
+
+
+def check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> Callable[[list[str]], Any]:
+    """Check exercise 1; return ``entity_spans`` if it passes, else the library's reader."""
+    return use_if_solved(_check_entity_spans, entity_spans, _reference_entity_spans,
+                         what="reference entity_spans (rnnbook.tagging)")
+
+
+def check_entity_prf(entity_prf: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 2; return ``entity_prf`` if it passes, else seqeval's scores."""
+    return use_if_solved(_check_entity_prf, entity_prf, _prf_reference,
+                         what="reference entity_prf (seqeval, strict)")
+
+
+def check_crf_log_z(crf_log_z: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 3; return ``crf_log_z`` if it passes, else the library's forward algorithm."""
+    return use_if_solved(_check_crf_log_z, crf_log_z, _log_z_reference,
+                         what="reference crf_log_z (rnnbook.layers.crf_log_partition)")

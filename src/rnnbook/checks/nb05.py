@@ -5,6 +5,10 @@ Reference answers come from the library or Keras, not from a copy of the solutio
 ``rnnbook.translation.encode_pairs``, the attention from ``keras.layers.AdditiveAttention``, the
 beam step from an exhaustive ranking of every candidate and the normalisation from
 ``rnnbook.decoding.length_penalty``.
+
+Each public ``check_*`` returns what the cells below the exercise use: the learner's function when
+it passes, else the reference (one line says so), e.g.
+``beam_step = nb05.check_beam_step(beam_step)``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rnnbook.checks._framework import (
     passed,
     run_learner,
     to_numpy,
+    use_if_solved,
 )
 
 __all__ = [
@@ -36,7 +41,7 @@ def _fail(name: str, message: str) -> ExerciseCheckFailed:
 
 
 # --------------------------------------------------------------------------- teacher forcing
-def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
+def _check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
     """``shift_targets(full)`` with ``full = [<s> y_1 .. y_n </s> <pad>..]`` ``[B, T+1]`` must
     return ``(decoder_input [B, T], decoder_target [B, T])`` as ``encode_pairs`` builds them:
     the input is ``<s> y_1 .. y_n`` (``</s>`` is never read), the target ``y_1 .. y_n </s>``."""
@@ -68,7 +73,7 @@ def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
 
 
 # --------------------------------------------------------------------------- additive attention
-def check_additive_scores(additive_scores: Callable[..., Any]) -> None:
+def _check_additive_scores(additive_scores: Callable[..., Any]) -> None:
     """``additive_scores(query [B, U], keys [B, S, U], W_q [U, A], W_k [U, A], v [A])`` must give
     the Bahdanau scores ``e[b, j] = v · tanh(W_q q_b + W_k k_bj)``, ``[B, S]``, as Keras'
     ``AdditiveAttention`` computes them on the projected query and keys."""
@@ -113,7 +118,7 @@ def _beam_cases() -> list[tuple[str, np.ndarray, np.ndarray, int]]:
     ]
 
 
-def check_beam_step(beam_step: Callable[..., Any]) -> None:
+def _check_beam_step(beam_step: Callable[..., Any]) -> None:
     """``beam_step(beam_logp [K], step_logp [K, V], width)`` must return ``(parents, tokens,
     totals)``, each ``[width]``: the ``width`` best expansions ``beam_logp[k] + step_logp[k, t]``
     over every beam ``k`` and token ``t``, best first."""
@@ -123,19 +128,14 @@ def check_beam_step(beam_step: Callable[..., Any]) -> None:
         if not isinstance(got, tuple | list) or len(got) != 3:
             raise _fail(name, f"case {case!r}: return (parents, tokens, totals), got "
                               f"{type(got).__name__}")
-        ranked = sorted(((beam_logp[k] + step_logp[k, t], k, t)
-                         for k in range(step_logp.shape[0]) for t in range(step_logp.shape[1])),
-                        key=lambda x: -x[0])[:width]
-        parents = np.array([k for _, k, _ in ranked])
-        tokens = np.array([t for _, _, t in ranked])
-        totals = np.array([x for x, _, _ in ranked])
+        parents, tokens, totals = _reference_beam_step(beam_logp, step_logp, width)
         compare_arrays(f"{name}, case {case!r}, totals", got[2], totals)
         compare_arrays(f"{name}, case {case!r}, parents", got[0], parents, rtol=0, atol=0)
         compare_arrays(f"{name}, case {case!r}, tokens", got[1], tokens, rtol=0, atol=0)
     passed(name, "the width best expansions, best first")
 
 
-def check_normalised_score(normalised_score: Callable[..., Any]) -> None:
+def _check_normalised_score(normalised_score: Callable[..., Any]) -> None:
     """``normalised_score(log_prob, length, alpha)`` must be the GNMT score
     ``log_prob / ((5 + length) / 6) ** alpha``."""
     from rnnbook.decoding import length_penalty
@@ -149,3 +149,67 @@ def check_normalised_score(normalised_score: Callable[..., Any]) -> None:
         compare_arrays(f"{name}(log_prob={log_prob}, length={length}, alpha={alpha})",
                        np.float64(got), np.float64(want))
     passed(name, "matches rnnbook.decoding.length_penalty")
+
+
+# --------------------------------------------------------------------------- references
+def _reference_shift_targets(full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`rnnbook.translation.encode_pairs` does to the full target ids."""
+    from rnnbook.text import Vocabulary
+
+    full = np.asarray(full)
+    return (np.where(full[:, :-1] == Vocabulary.END_ID, Vocabulary.PAD_ID, full[:, :-1]),
+            full[:, 1:])
+
+
+def _reference_additive_scores(query: Any, keys: Any, W_q: Any, W_k: Any, v: Any) -> np.ndarray:
+    """Bahdanau scores by ``keras.layers.AdditiveAttention`` on the projected query and keys."""
+    import keras
+
+    q_proj = (np.asarray(query, np.float32) @ np.asarray(W_q, np.float32))[:, None, :]
+    k_proj = np.asarray(keys, np.float32) @ np.asarray(W_k, np.float32)
+    layer = keras.layers.AdditiveAttention()
+    layer.build([q_proj.shape, k_proj.shape])
+    layer.scale.assign(np.asarray(v, np.float32))
+    return keras.ops.convert_to_numpy(layer._calculate_scores(q_proj, k_proj))[:, 0]
+
+
+def _reference_beam_step(beam_logp: Any, step_logp: Any, width: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``width`` best ``beam_logp[k] + step_logp[k, t]``, best first, by a full ranking."""
+    beam_logp, step_logp = np.asarray(beam_logp), np.asarray(step_logp)
+    ranked = sorted(((beam_logp[k] + step_logp[k, t], k, t)
+                     for k in range(step_logp.shape[0]) for t in range(step_logp.shape[1])),
+                    key=lambda x: -x[0])[:width]
+    return (np.array([k for _, k, _ in ranked]), np.array([t for _, _, t in ranked]),
+            np.array([x for x, _, _ in ranked]))
+
+
+def _reference_normalised_score(log_prob: float, length: int, alpha: float) -> float:
+    from rnnbook.decoding import length_penalty
+
+    return log_prob / length_penalty(length, alpha)
+
+
+# -------------------------------------------------------------------- what the notebook calls
+def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> Callable[..., Any]:
+    """Check exercise 1; return ``shift_targets`` if it passes, else the library's shift."""
+    return use_if_solved(_check_shift_targets, shift_targets, _reference_shift_targets,
+                         what="reference shift_targets")
+
+
+def check_additive_scores(additive_scores: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 2; return ``additive_scores`` if it passes, else Keras' scores."""
+    return use_if_solved(_check_additive_scores, additive_scores, _reference_additive_scores,
+                         what="reference additive_scores (keras.layers.AdditiveAttention)")
+
+
+def check_beam_step(beam_step: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 3; return ``beam_step`` if it passes, else an exhaustive ranking."""
+    return use_if_solved(_check_beam_step, beam_step, _reference_beam_step,
+                         what="reference beam_step")
+
+
+def check_normalised_score(normalised_score: Callable[..., Any]) -> Callable[..., Any]:
+    """Check exercise 4; return ``normalised_score`` if it passes, else the GNMT score."""
+    return use_if_solved(_check_normalised_score, normalised_score, _reference_normalised_score,
+                         what="reference normalised_score (rnnbook.decoding.length_penalty)")

@@ -35,7 +35,7 @@ __all__ = [
     "hidden_jacobian_norms",
 ]
 
-_ACTIVATIONS = ("tanh", "linear")
+_ACTIVATIONS = ("tanh", "linear", "relu")
 G = TypeVar("G")
 
 
@@ -141,6 +141,21 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _activate(a: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "tanh":
+        return np.tanh(a)
+    return np.maximum(a, 0.0) if activation == "relu" else a
+
+
+def _derivative(h: np.ndarray, activation: str) -> np.ndarray:
+    """The activation's derivative, written with its output ``h = act(a)``."""
+    if activation == "tanh":
+        return 1.0 - h * h
+    if activation == "relu":
+        return (h > 0).astype(h.dtype)
+    return np.ones_like(h)
+
+
 def rnn_forward(params: RNNParams, x: np.ndarray, *, activation: str = "tanh") -> RNNForward:
     """Run the cell over ``x`` (``[T, X]`` or ``[B, T, X]``) and return the cached activations."""
     _check_activation(activation)
@@ -152,7 +167,7 @@ def rnn_forward(params: RNNParams, x: np.ndarray, *, activation: str = "tanh") -
     for t in range(steps):
         z = np.concatenate([hs[:, t], x[:, t]], axis=-1)
         a = z @ params.W.T + params.b
-        hs[:, t + 1] = np.tanh(a) if activation == "tanh" else a
+        hs[:, t + 1] = _activate(a, activation)
     probs = _softmax(hs[:, 1:] @ params.V.T + params.c)
     return RNNForward(hs=hs, probs=probs, x=x, activation=activation)
 
@@ -203,7 +218,7 @@ def rnn_loss_and_grads(
     for t in reversed(range(steps)):
         dh = d_logits[:, t] @ params.V + dh_next
         h = hs[:, t + 1]
-        da = dh * (1.0 - h * h) if activation == "tanh" else dh
+        da = dh * _derivative(h, activation)
         z = np.concatenate([hs[:, t], xb[:, t]], axis=-1)
         grads.W += da.T @ z
         grads.b += da.sum(axis=0)
@@ -313,9 +328,7 @@ def hidden_jacobian_norms(
     norms = np.empty(steps + 1, dtype=np.float64)
     norms[steps] = np.linalg.norm(jac, ord=ord)
     for t in range(steps, 0, -1):  # jac = ∂h_T/∂h_t  ->  ∂h_T/∂h_{t-1}
-        local = params.W_hh
-        if activation == "tanh":
-            local = (1.0 - hs[t] ** 2)[:, None] * local
+        local = _derivative(hs[t], activation)[:, None] * params.W_hh
         jac = jac @ local
         norms[t - 1] = np.linalg.norm(jac, ord=ord)
     return norms
