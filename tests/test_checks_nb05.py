@@ -97,3 +97,17 @@ def test_unsolved_exercise_falls_back_to_a_reference_that_passes(name, monkeypat
 
 def test_solved_exercise_returns_the_learners_function():
     assert nb05.check_normalised_score(normalised_score) is normalised_score
+
+
+def test_additive_scores_check_holds_under_mixed_precision(monkeypatch):
+    """The GPU run may set a mixed global policy; the check's reference layer stays float32."""
+    import keras
+
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        answer = nb05._reference_additive_scores
+        assert nb05.check_additive_scores(answer) is answer
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

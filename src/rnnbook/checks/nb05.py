@@ -89,7 +89,7 @@ def _check_additive_scores(additive_scores: Callable[..., Any]) -> None:
     v = rng.normal(size=(a,)).astype("float32")
     got = run_learner(additive_scores, query, keys, w_q, w_k, v)
     expect_shape(name, got, (b, s))
-    layer = keras.layers.AdditiveAttention()
+    layer = keras.layers.AdditiveAttention(dtype="float32")  # float32 under any global policy
     q_proj, k_proj = (query @ w_q)[:, None, :], keys @ w_k
     layer.build([q_proj.shape, k_proj.shape])
     layer.scale.assign(v)
@@ -167,7 +167,7 @@ def _reference_additive_scores(query: Any, keys: Any, W_q: Any, W_k: Any, v: Any
 
     q_proj = (np.asarray(query, np.float32) @ np.asarray(W_q, np.float32))[:, None, :]
     k_proj = np.asarray(keys, np.float32) @ np.asarray(W_k, np.float32)
-    layer = keras.layers.AdditiveAttention()
+    layer = keras.layers.AdditiveAttention(dtype="float32")  # float32 under any global policy
     layer.build([q_proj.shape, k_proj.shape])
     layer.scale.assign(np.asarray(v, np.float32))
     return keras.ops.convert_to_numpy(layer._calculate_scores(q_proj, k_proj))[:, 0]
