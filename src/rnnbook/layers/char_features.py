@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from rnnbook.validation import positive_int
+
 CHAR_ENCODERS = ("cnn", "bilstm")
 
 
@@ -45,19 +47,11 @@ class CharFeatures(keras.layers.Layer):
         super().__init__(**kwargs)
         if encoder not in CHAR_ENCODERS:
             raise ValueError(f"`char_encoder` must be one of {CHAR_ENCODERS}, got {encoder!r}.")
-        for arg, value in [
-            ("char_vocab_size", char_vocab_size),
-            ("char_embedding_dim", embedding_dim),
-            ("char_units", units),
-            ("char_kernel_size", kernel_size),
-        ]:
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{arg}` must be a positive integer, got {value!r}.")
-        self.char_vocab_size = char_vocab_size
-        self.embedding_dim = embedding_dim
+        self.char_vocab_size = positive_int("char_vocab_size", char_vocab_size)
+        self.embedding_dim = positive_int("char_embedding_dim", embedding_dim)
         self.encoder = encoder
-        self.units = units
-        self.kernel_size = kernel_size
+        self.units = positive_int("char_units", units)
+        self.kernel_size = positive_int("char_kernel_size", kernel_size)
         self.embedding = keras.layers.Embedding(char_vocab_size, embedding_dim, name="char_emb")
         if encoder == "cnn":
             self.conv = keras.layers.Conv1D(
