@@ -283,12 +283,15 @@ def build() -> dict[str, bytes]:
                             .split("\n") if row and not row.startswith("-DOCSTART-"))
                    for s in ("train", "valid", "test")]
     words = sample_vocabulary(reviews + english + conll_words + [shakespeare.decode()], 300)
+    extra = [w for w in T["glove"]["must_have"] if w not in words]
+    words = words[:len(words) - len(extra)] + extra  # still 300, frequency order, then these
     files["glove/glove.sample.50d.txt.gz"] = make_glove(words, 50, seed=5)
     files["glove/glove.sample.100d.txt.gz"] = make_glove(words, 100, seed=6)
     files["glove/README.md"] = _readme(
         "GloVe vectors", "glove",
         "gzipped text, one `word v1 ... v_dim` line per word (space-separated), most frequent "
-        "words first; the 300 most frequent words of the other samples, in 50d and 100d. "
+        "words first; the 300 most frequent words of the other samples (the last few replaced by "
+        "words notebook 03 looks up), in 50d and 100d. "
         "Words of a topic (praise, criticism, names, places, ...) share a centre, so nearest "
         "neighbours look plausible, but the vectors are random.")
     return files
