@@ -47,11 +47,18 @@ class CharFeatures(keras.layers.Layer):
         super().__init__(**kwargs)
         if encoder not in CHAR_ENCODERS:
             raise ValueError(f"`char_encoder` must be one of {CHAR_ENCODERS}, got {encoder!r}.")
-        self.char_vocab_size = positive_int("char_vocab_size", char_vocab_size)
-        self.embedding_dim = positive_int("char_embedding_dim", embedding_dim)
+        for arg, value in [
+            ("char_vocab_size", char_vocab_size),
+            ("char_embedding_dim", embedding_dim),
+            ("char_units", units),
+            ("char_kernel_size", kernel_size),
+        ]:
+            positive_int(arg, value)
+        self.char_vocab_size = char_vocab_size
+        self.embedding_dim = embedding_dim
         self.encoder = encoder
-        self.units = positive_int("char_units", units)
-        self.kernel_size = positive_int("char_kernel_size", kernel_size)
+        self.units = units
+        self.kernel_size = kernel_size
         self.embedding = keras.layers.Embedding(char_vocab_size, embedding_dim, name="char_emb")
         if encoder == "cnn":
             self.conv = keras.layers.Conv1D(
