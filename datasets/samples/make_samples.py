@@ -251,29 +251,11 @@ def build() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     shakespeare = make_shakespeare(random.Random(1))
     files["tinyshakespeare/shakespeare_sample.txt"] = shakespeare
-    files["tinyshakespeare/README.md"] = _readme(
-        "tiny Shakespeare", "tinyshakespeare",
-        "plain ASCII text, speeches as `Name:` lines followed by verse, blank-line separated.")
-
     files["imdb/aclImdb_sample.tar.gz"] = make_imdb(random.Random(2))
-    files["imdb/README.md"] = _readme(
-        "IMDB reviews", "imdb",
-        "one tar.gz holding `aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt` (100 reviews "
-        "per folder) and `aclImdb/train/unsup/<id>_0.txt` (100 reviews).")
-
     rng = random.Random(3)
     for split, n in (("train", 100), ("valid", 25), ("test", 25)):
         files[f"conll2003/{split}.txt"] = make_conll(n, rng)
-    files["conll2003/README.md"] = _readme(
-        "CoNLL-2003 NER", "conll2003",
-        "`word POS chunk NER` per line, IOB2 tags, blank lines between sentences, "
-        "`-DOCSTART- -X- -X- O` document lines (100 / 25 / 25 sentences).")
-
     files["spa-eng/spa-eng.zip"] = make_spa_eng(random.Random(4))
-    files["spa-eng/README.md"] = _readme(
-        "Spanish-English pairs", "spa-eng",
-        "spa-eng.zip holding `spa-eng/spa.txt`, one `English<TAB>Spanish` pair per line "
-        "(500 pairs).")
 
     with zipfile.ZipFile(io.BytesIO(files["spa-eng/spa-eng.zip"])) as zf:
         english = [line.split("\t")[0] for line in zf.read("spa-eng/spa.txt").decode().split("\n")]
@@ -287,13 +269,8 @@ def build() -> dict[str, bytes]:
     words = words[:len(words) - len(extra)] + extra  # still 300, frequency order, then these
     files["glove/glove.sample.50d.txt.gz"] = make_glove(words, 50, seed=5)
     files["glove/glove.sample.100d.txt.gz"] = make_glove(words, 100, seed=6)
-    files["glove/README.md"] = _readme(
-        "GloVe vectors", "glove",
-        "gzipped text, one `word v1 ... v_dim` line per word (space-separated), most frequent "
-        "words first; the 300 most frequent words of the other samples (the last few replaced by "
-        "words notebook 03 looks up), in 50d and 100d. "
-        "Words of a topic (praise, criticism, names, places, ...) share a centre, so nearest "
-        "neighbours look plausible, but the vectors are random.")
+    for name, about in T["readmes"].items():  # the README.md beside each sample
+        files[f"{name}/README.md"] = _readme(about["title"], name, about["format"])
     return files
 
 
