@@ -37,7 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from rnnbook.atomic import atomic_path
+from rnnbook.atomic import atomic_path, write_text_atomic
 from rnnbook.validation import positive_int
 
 __all__ = [
@@ -323,20 +323,18 @@ class _RunState(keras.callbacks.Callback):
         if self.monitor not in logs:
             raise ValueError(f"monitor={self.monitor!r} is not among the epoch's metrics "
                              f"{sorted(logs)}")
-        before = _best(self.history.get(self.monitor, []), self.mode)[1]
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         finite = math.isfinite(float(logs.get("loss", 0.0)))
         self.stopped_early = finite and self.early_stopping.stopped_epoch == epoch > 0
         if self.state_path is not None and finite:
-            _write_json(self.state_path, {
+            write_text_atomic(self.state_path, json.dumps({
                 **self.state, "version": 2, "epoch": epoch + 1, "epochs": self.epochs,
                 "monitor": self.monitor, "mode": self.mode, "stopped_early": self.stopped_early,
-                "history": self.history})
+                "history": self.history}, indent=1))
         if self.verbose:
-            value = float(logs[self.monitor])
-            improved = math.isfinite(value) and (before is None or (
-                value < before if self.mode == "min" else value > before))
+            values = self.history[self.monitor]
+            improved = _best(values, self.mode)[0] == len(values) - 1
             print(self._line(epoch, logs, improved), flush=True)
 
     def _line(self, epoch: int, logs: dict[str, Any], improved: bool) -> str:
@@ -347,11 +345,6 @@ class _RunState(keras.callbacks.Callback):
         if self.throughput.tokens_per_s and self.throughput.tokens_per_s[-1]:
             parts.append(f"{self.throughput.tokens_per_s[-1] / 1000:.1f}k tok/s")
         return " - ".join(parts) + (" *" if improved else "")
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 @dataclass
