@@ -23,6 +23,7 @@ import pytest
 import requests
 
 import rnnbook.datasets as ds
+import rnnbook.paths
 from rnnbook.datasets import (
     ChecksumError,
     DatasetError,
@@ -226,6 +227,16 @@ def test_installed_wheel_falls_back_to_bundled_registry_and_pooch_cache(monkeypa
     assert ds.data_dir() == Path(pooch.os_cache("rnnbook"))
     package = Path(ds.registry.__file__).resolve().parents[1]
     assert ds.registry.default_registry_path() == package / "_bundled" / "registry.toml"
+
+
+def test_one_checkout_root_for_data_results_and_registry(monkeypatch):
+    monkeypatch.delenv("RNNBOOK_DATA_DIR", raising=False)
+    monkeypatch.delenv("RNNBOOK_RESULTS_DIR", raising=False)
+    root = rnnbook.paths.checkout_root()
+    assert root is not None and (root / "pyproject.toml").is_file()
+    assert ds.registry.default_registry_path() == root / "datasets" / "registry.toml"
+    assert ds.data_dir() == root / "datasets"
+    assert rnnbook.paths.results_dir() == root / "results"
 
 
 # ----------------------------------------------------------------------------- resolution order

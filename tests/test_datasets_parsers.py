@@ -338,10 +338,52 @@ def test_iter_tar_rejects_corruption(tmp_path):
     raw[1024 + 10] ^= 0x01  # flip a bit inside the second header's name
     bad = tmp_path / "bad.tar"
     bad.write_bytes(bytes(raw))
-    with pytest.raises(DatasetFormatError, match="checksum"):
+    with pytest.raises(DatasetFormatError, match="bad.tar: .*damaged header"):
         list(iter_tar(bad))
     for cut in (700, 1024):  # inside a member's padding; exactly after a member
         short = tmp_path / f"short{cut}.tar"
         short.write_bytes(gzip.decompress(path.read_bytes())[:cut])
-        with pytest.raises(DatasetFormatError, match="truncated"):
+        with pytest.raises(DatasetFormatError, match=f"short{cut}.tar: a complete tar archive"):
             list(iter_tar(short))
+    gz = tmp_path / "cut.tar.gz"
+    gz.write_bytes(path.read_bytes()[:-12])  # the gzip trailer is missing
+    with pytest.raises(DatasetFormatError, match="cut.tar.gz"):
+        list(iter_tar(gz))
+
+
+# ----------------------------------------------------------------------------- damaged files
+
+
+def test_truncated_gzip_names_the_file(tmp_path):
+    whole = gzip.compress((FIXTURES / "glove_5d.txt").read_bytes() * 50)
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DatasetFormatError, match="cut.txt.gz: a complete gzip file") as exc:
+        read_vectors(cut, 5)
+    assert not isinstance(exc.value.__cause__, DatasetFormatError)  # gzip's error, chained
+    conll = tmp_path / "eng.train.gz"
+    data = gzip.compress((FIXTURES / "conll_iob1.txt").read_bytes())
+    conll.write_bytes(data[: len(data) - 12])  # the stream ends before its trailer
+    with pytest.raises(DatasetFormatError, match="eng.train.gz"):
+        parse_conll(conll, scheme="iob1")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+def test_glove_non_finite_value_names_file_and_line(tmp_path, value):
+    path = tmp_path / "g.txt"
+    shutil.copy(FIXTURES / "glove_5d.txt", path)
+    with path.open("a") as fh:
+        fh.write(f"odd 1 2 {value} 4 5\n")
+    with pytest.raises(DatasetFormatError, match="g.txt, line 6: finite vector values"):
+        read_vectors(path, 5)
+    assert read_vectors(path, 5, words={"movie"})[0] == ["movie"]  # rows not asked for: unread
+
+
+def test_tar_member_name_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "latin1.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as tf:
+        info = tarfile.TarInfo("aclImdb/train/pos/caf\xe9_9.txt")  # the name's bytes: latin-1
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"ok"))
+    with pytest.raises(DatasetFormatError, match="latin1.tar: a complete tar archive"):
+        list(iter_tar(path))

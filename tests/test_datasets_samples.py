@@ -108,7 +108,16 @@ def test_make_samples_reproduces_the_committed_files():
     spec.loader.exec_module(module)
     built = module.build()
     committed = {str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*")
-                 if p.is_file() and p.name != "make_samples.py" and "__pycache__" not in p.parts}
+                 if p.is_file() and p.name not in ("make_samples.py", "templates.toml")
+                 and "__pycache__" not in p.parts}
     assert set(built) == committed
     for rel, data in built.items():
         assert _payload(rel, data) == _payload(rel, (SAMPLES / rel).read_bytes()), rel
+
+
+def test_sample_glove_has_every_word_notebook_03_looks_up():
+    """`RNNBOOK_SAMPLES=1` notebook 03 looks these up for nearest neighbours (KeyError before)."""
+    wanted = ["good", "excellent", "terrible", "boring", "masterpiece", "actress"]
+    for dim in (50, 100):
+        words, vectors = ds.load_glove_vectors(wanted, dim=dim)
+        assert sorted(words) == sorted(wanted) and vectors.shape == (len(wanted), dim)

@@ -24,7 +24,7 @@ def test_windows_shift_targets_by_one():
 def test_windows_bad_arguments():
     with pytest.raises(ValueError, match="too few"):
         next_token_windows(np.arange(10), 10)
-    with pytest.raises(ValueError, match="seq_len must be a positive integer"):
+    with pytest.raises(ValueError, match="`seq_len` must be a positive integer"):
         next_token_windows(IDS, 0)
     with pytest.raises(ValueError, match="1-D"):
         next_token_windows(np.zeros((3, 3), int), 2)

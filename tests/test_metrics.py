@@ -11,7 +11,9 @@ from rnnbook.metrics import (
     corpus_bleu_report,
     entity_scores,
     masked_accuracy,
+    per_token_loss,
     perplexity,
+    token_nll,
 )
 
 
@@ -21,6 +23,49 @@ def test_perplexity_and_bits_per_char():
     np.testing.assert_allclose(perplexity(np.log([2.0, 10.0])), [2.0, 10.0])
     assert bits_per_char(math.log(2)) == pytest.approx(1.0)
     assert bits_per_char(math.log(256)) == pytest.approx(8.0)
+
+
+# P[t] = next-token probabilities after token t (row 0: after padding, never scored)
+P = np.array([[1 / 3, 1 / 3, 1 / 3], [0.2, 0.3, 0.5], [0.2, 0.7, 0.1]])
+X = np.array([[1, 0, 0], [1, 2, 2]])  # one sequence of 1 token, one of 3, padded with 0
+Y = np.array([[2, 0, 0], [1, 1, 2]])
+PER_TOKEN = (-math.log(0.5) - math.log(0.3) - math.log(0.7) - math.log(0.1)) / 4
+
+
+def lookup_model(probabilities: bool = False):
+    """A model whose output after token t is log P[t] (or P[t] itself)."""
+    import keras
+
+    table = P if probabilities else np.log(P)
+    return keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(
+        3, 3, embeddings_initializer=keras.initializers.Constant(table))])
+
+
+def test_token_nll_hand_computed():
+    nll, n = token_nll(np.log(P)[X], Y, Y != 0)
+    assert n == 4 and nll == pytest.approx(4 * PER_TOKEN)
+    nll_all, n_all = token_nll(P[X], Y, from_logits=False)
+    assert n_all == 6 and nll_all == pytest.approx(4 * PER_TOKEN + 2 * math.log(3))
+    with pytest.raises(ValueError, match="targets"):
+        token_nll(P[X], Y[:, :2])
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_per_token_loss_counts_every_token_once(batch_size):
+    model = lookup_model()
+    assert per_token_loss(model, (X, Y), pad_id=0, batch_size=batch_size) == pytest.approx(
+        PER_TOKEN)
+    # the same as batches, as a sample-weight mask, and from probabilities
+    batches = [(X[:1], Y[:1]), (X[1:], Y[1:])]
+    assert per_token_loss(model, batches, pad_id=0) == pytest.approx(PER_TOKEN)
+    assert per_token_loss(model, (X, Y, (Y != 0).astype("float32"))) == pytest.approx(PER_TOKEN)
+    assert per_token_loss(lookup_model(probabilities=True), (X, Y), pad_id=0,
+                          from_logits=False) == pytest.approx(PER_TOKEN)
+    # a mean over sequences (what averaging per batch of one sequence gives) is another number
+    per_sequence = (-math.log(0.5) + (-math.log(0.3) - math.log(0.7) - math.log(0.1)) / 3) / 2
+    assert abs(per_sequence - PER_TOKEN) > 0.1
+    with pytest.raises(ValueError, match="no tokens"):
+        per_token_loss(model, (X, np.zeros_like(Y)), pad_id=0)
 
 
 def test_masked_accuracy():

@@ -160,7 +160,7 @@ def test_train_tagger_restores_the_best_validation_epoch():
 
     restored = f1_from_counts(entity_counts(tags[:30], tag_sentences(model, enc, sents[:30])))
     assert restored == pytest.approx(run.best_val_f1)
-    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+    with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
         train_tagger(model, enc, LengthBuckets(enc, sents, tags), sents, tags, epochs=0)
 
 

@@ -35,7 +35,7 @@ def test_count_ngrams_on_a_string():
     counts = count_ngrams("abab", 2)
     assert counts == Counter({("a", "b"): 2, ("b", "a"): 1})
     assert sum(count_ngrams("hello", 3).values()) == 3
-    with pytest.raises(ValueError, match="n must be a positive integer"):
+    with pytest.raises(ValueError, match="`n` must be a positive integer"):
         count_ngrams("abc", 0)
 
 
@@ -129,7 +129,7 @@ def test_generate_is_seeded_and_follows_deterministic_text():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="ids must lie in"):
         NGramLM.fit([0, 1, 7], order=2, vocab_size=3)
-    with pytest.raises(ValueError, match="order must be a positive integer"):
+    with pytest.raises(ValueError, match="`order` must be a positive integer"):
         NGramLM.fit([0, 1], order=0, vocab_size=3)
     with pytest.raises(ValueError, match="does not fit"):
         NGramLM.fit([0, 1], order=20, vocab_size=100)

@@ -70,7 +70,7 @@ def test_best_weights_restored_and_early_stopping(tmp_path, use_file):
     assert result.history["val_loss"][1] == pytest.approx(result.best_value)
     if use_file:
         names = sorted(p.name for p in ckpt.parent.iterdir())
-        assert names == ["best.last.weights.h5", "best.state.json", "best.weights.h5"]
+        assert names == ["best.backup", "best.state.json", "best.weights.h5"]
 
 
 def test_checkpoint_write_is_atomic(tmp_path):
@@ -88,8 +88,8 @@ def test_checkpoint_write_is_atomic(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         fit(model, XY, XY, epochs=1, checkpoint_path=ckpt, callbacks=[SetKernel([1.0])])
     assert ckpt.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "best.last.weights.h5", "best.state.json", "best.weights.h5"]
+    # the failed run started afresh (resume=False): the first run's backup and state are gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.weights.h5"]
     fresh = linear_model()
     fresh.load_weights(ckpt)
     assert weight(fresh) == pytest.approx(2.0)
@@ -134,6 +134,83 @@ def test_resume_continues_from_saved_epoch(tmp_path):
     # everything done: resuming again trains nothing and restores the best weights
     again = fit(linear_model(lr=0.1), XY, XY, epochs=4, checkpoint_path=ckpt, resume=True)
     assert again.epochs_run == 0 and again.best_epoch == result.best_epoch
+
+
+XS = np.linspace(-1, 3, 16, dtype="float32")[:, None]
+
+
+class Batches(keras.utils.PyDataset):
+    """Batches in an order it redraws from its own generator at every epoch end."""
+
+    def __init__(self):
+        super().__init__()
+        self.rng = np.random.default_rng(7)
+        self.order = self.rng.permutation(16)
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        rows = self.order[4 * i:4 * i + 4]
+        return XS[rows], 3 * XS[rows] + 1
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(16)
+
+
+@pytest.mark.parametrize("data", ["arrays", "pydataset"])
+def test_resume_continues_the_data_order(tmp_path, data):
+    """An interrupted and resumed run ends with the weights of one that ran through: SGD on
+    y = 3x + 1 with batches of 4 lands elsewhere if an epoch sees other batches or another
+    order (the kernel's and bias' updates do not commute)."""
+
+    def run(ckpt, epochs, resume=False, callbacks=()):
+        dense = keras.layers.Dense(1, kernel_initializer="ones")
+        model = keras.Sequential([keras.Input((1,)), dense])
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+        train = (XS, 3 * XS + 1) if data == "arrays" else Batches()
+        kwargs = {"batch_size": 4} if data == "arrays" else {}
+        result = fit(model, train, epochs=epochs, checkpoint_path=ckpt, resume=resume, seed=5,
+                     restore_best=False, callbacks=callbacks, **kwargs)
+        return model, result
+
+    straight, _ = run(tmp_path / "a" / "m.weights.h5", 4)
+    ckpt = tmp_path / "b" / "m.weights.h5"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(ckpt, 4, callbacks=[Crash(2)])
+    resumed, result = run(ckpt, 4, resume=True)
+    assert result.initial_epoch == 2 and result.epochs_run == 2
+    for got, expected in zip(resumed.get_weights(), straight.get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    # a later fit of the same model starts at epoch 1 again (Keras' restored epoch is not kept)
+    again = fit(resumed, (XS, 3 * XS + 1), epochs=1, batch_size=4)
+    assert again.initial_epoch == 0 and again.epochs_run == 1
+
+
+def test_epoch_order_differs_between_epochs_and_is_seeded():
+    from rnnbook.training import _EpochOrder
+
+    order = _EpochOrder((XS, XS), batch_size=4, seed=3, epochs=3)
+    assert len(order) == 12 and order.steps_per_epoch == 4
+    first, third = order.order(0).copy(), order.order(2).copy()
+    assert sorted(first) == list(range(16)) and not np.array_equal(first, third)
+    x, _ = order[9]  # epoch 2, batch 1
+    np.testing.assert_array_equal(x, XS[third[4:8]])
+    order.start_epoch = 2  # a run resumed at epoch 2 starts with epoch 2's order
+    np.testing.assert_array_equal(order[1][0], XS[third[4:8]])
+    np.testing.assert_array_equal(_EpochOrder((XS, XS), 4, 3, 3).order(2), third)
+
+
+def test_resume_after_early_stop_trains_nothing(tmp_path):
+    ckpt = tmp_path / "m.weights.h5"
+    first = fit(linear_model(), XY, XY, epochs=6, checkpoint_path=ckpt, early_stopping_patience=2,
+                callbacks=[SetKernel([5.0, 1.5, 3.0, 4.0, 6.0, 7.0])])
+    assert first.stopped_early and first.epochs_run == 4
+    model = linear_model()
+    again = fit(model, XY, XY, epochs=6, checkpoint_path=ckpt, resume=True,
+                early_stopping_patience=2)
+    assert again.epochs_run == 0 and again.stopped_early and again.best_epoch == 2
+    assert weight(model) == pytest.approx(1.5)
 
 
 def test_terminate_on_nan_stops():

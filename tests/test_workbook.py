@@ -49,3 +49,46 @@ def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path,
     captured = capfd.readouterr()
     assert "TCP" not in captured.err + captured.out
     assert "Parent appears to have exited" not in captured.err + captured.out
+
+
+def test_native_stderr_goes_to_a_log_python_stderr_to_the_notebook(tmp_path):
+    nb = _notebook(tmp_path / "00_logs.ipynb",
+                   "import os, sys, warnings\n"
+                   "os.write(2, b'native line from C\\n')\n"
+                   "print('python stderr line', file=sys.stderr)\n"
+                   "warnings.warn('a python warning')")
+    runs = workbook.run_workbook([nb], tmp_path / "out", variables={}, timeout_s=120,
+                                 log=lambda *a, **k: None)
+    assert runs[0].ok
+    outputs = nbformat.read(tmp_path / "out" / "notebooks" / "00_logs.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for o in outputs.cells[0].outputs)
+    assert "python stderr line" in text and "a python warning" in text
+    assert "native line" not in text
+    log = (tmp_path / "out" / "logs" / "00_logs.stderr.log").read_text()
+    assert "native line from C" in log
+
+
+def test_importing_rnnbook_changes_nothing_global():
+    """No import hook, no environment variable set, stderr (file descriptor 2) left alone: what
+    TensorFlow prints when the package pulls it in reaches the caller's stderr."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "before = (list(sys.meta_path), dict(os.environ), os.readlink('/proc/self/fd/2'))\n"
+        "import rnnbook\n"
+        "assert list(sys.meta_path) == before[0], sys.meta_path\n"
+        "assert dict(os.environ) == before[1], set(os.environ.items()) ^ set(before[1].items())\n"
+        "import rnnbook.training, rnnbook.models  # pulls in Keras and its backend\n"
+        "ours = [f for f in sys.meta_path if type(f).__module__.startswith('rnnbook')]\n"
+        "assert not ours, ours\n"
+        "assert os.readlink('/proc/self/fd/2') == before[2]\n"
+        "os.write(2, b'fd2 still reaches the caller\\n')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "fd2 still reaches the caller" in done.stderr

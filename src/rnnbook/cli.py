@@ -117,6 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "RNNBOOK_STRICT_CHECKS": "1",
         # figures must reach the executed notebook even if the caller exported MPLBACKEND=Agg
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        # TensorFlow's INFO/WARNING log lines stay out of the kernels' outputs
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
     minutes = PROFILES[profile].minutes_per_notebook * len(notebooks)
     print(
@@ -378,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own TensorFlow, if any
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -76,10 +76,7 @@ def gpu_name() -> str | None:
         if backend == "tensorflow":
             import tensorflow as tf  # only for the device report, never in model code
 
-            from rnnbook._quiet import native_stderr_silenced
-
-            with native_stderr_silenced():  # "failed call to cuInit" on machines without a GPU
-                gpus = tf.config.list_physical_devices("GPU")
+            gpus = tf.config.list_physical_devices("GPU")
             if not gpus:
                 return None
             details = tf.config.experimental.get_device_details(gpus[0])

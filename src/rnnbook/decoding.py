@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnbook.validation import positive_int as _positive_int
+
 __all__ = [
     "StepFn",
     "Hypothesis",
@@ -56,12 +58,6 @@ class Hypothesis:
 
 
 # --------------------------------------------------------------------------- argument checks
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_temperature(temperature: float) -> float:
     if not (isinstance(temperature, int | float | np.floating) and temperature > 0):
         raise ValueError(f"temperature must be a number > 0, got {temperature!r}")

@@ -21,13 +21,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from rnnbook.validation import positive_int as _positive_int
+
 __all__ = ["NextTokenWindows", "next_token_windows"]
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:

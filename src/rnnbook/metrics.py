@@ -17,6 +17,8 @@ import numpy as np
 __all__ = [
     "perplexity",
     "bits_per_char",
+    "token_nll",
+    "per_token_loss",
     "masked_accuracy",
     "entity_scores",
     "BleuReport",
@@ -42,6 +44,59 @@ def bits_per_char(loss_nats: float | np.ndarray) -> float | np.ndarray:
     """``loss / ln 2``: a per-character cross-entropy in nats converted to bits."""
     out = np.asarray(loss_nats, np.float64) / math.log(2.0)
     return float(out) if out.ndim == 0 else out
+
+
+def token_nll(outputs: Any, targets: Any, weights: Any = None, *, from_logits: bool = True
+              ) -> tuple[float, float]:
+    """Summed negative log-likelihood (nats) of integer ``targets`` ``[..., T]`` under
+    ``outputs`` ``[..., T, V]`` (logits, or probabilities with ``from_logits=False``), and the
+    number of tokens summed: ``weights`` (a 0/1 mask or sample weights, ``[..., T]``) weighs each
+    position; ``None`` counts every position."""
+    from rnnbook.decoding import log_softmax
+
+    outputs = np.asarray(outputs, np.float64)
+    targets = np.asarray(targets).astype(np.int64)
+    if targets.shape != outputs.shape[:-1]:
+        raise ValueError(f"targets {targets.shape} must be outputs {outputs.shape} without the "
+                         "last (vocabulary) axis")
+    logp = log_softmax(outputs) if from_logits else np.log(np.maximum(outputs, 1e-12))
+    nll = -np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
+    w = np.ones_like(nll) if weights is None else np.broadcast_to(
+        np.asarray(weights, np.float64), nll.shape)
+    return float(np.where(w > 0, nll * w, 0.0).sum()), float(w.sum())
+
+
+def per_token_loss(model: Any, data: Any, *, batch_size: int = 64, pad_id: int | None = None,
+                   from_logits: bool = True) -> float:
+    """Mean nats per token over a whole dataset: the summed loss over the number of tokens.
+
+    Keras' ``evaluate`` (and ``val_loss``) on variable-length masked batches averages within each
+    batch first, so a batch of short sequences weighs as much as one of long ones; perplexity and
+    bits per character want every token to count once. ``data`` is ``(x, y)`` or
+    ``(x, y, sample_weight)`` arrays (batched here; ``x`` may be a list for several inputs), or a
+    ``PyDataset`` / iterable of such batches. Positions where ``y == pad_id`` do not count.
+    """
+    import keras
+
+    if isinstance(data, tuple):
+        n = len(data[1])
+        batches: Any = (keras.tree.map_structure(lambda a, i=i: a[i:i + batch_size], data)
+                        for i in range(0, n, batch_size))
+    elif isinstance(data, keras.utils.PyDataset):
+        batches = (data[i] for i in range(len(data)))
+    else:
+        batches = data
+    total = count = 0.0
+    for batch in batches:
+        x, y, *weights = batch
+        w = weights[0] if weights else None
+        if pad_id is not None:
+            w = (np.asarray(y) != pad_id) * (1.0 if w is None else np.asarray(w, np.float64))
+        nll, n_tokens = token_nll(model.predict_on_batch(x), y, w, from_logits=from_logits)
+        total, count = total + nll, count + n_tokens
+    if count == 0:
+        raise ValueError("per_token_loss: no tokens to score (every position is padding?)")
+    return total / count
 
 
 def masked_accuracy(

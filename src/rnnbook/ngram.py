@@ -37,9 +37,10 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from rnnbook.validation import positive_int as _positive_int
 
 __all__ = ["NGramLM", "OrderTable", "add_k_probability", "count_ngrams"]
 
@@ -83,12 +84,6 @@ def add_k_probability(
     if denominator == 0:
         raise ValueError("k = 0 and the context never occurs: the probability is undefined")
     return (c_hw + k) / denominator
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _lookup(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

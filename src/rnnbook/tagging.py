@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from rnnbook.text import PAD, UNK, Vocabulary
+from rnnbook.validation import positive_int
 
 __all__ = [
     "LengthBuckets",
@@ -426,8 +427,7 @@ def train_tagger(model: Any, encoder: TaggingEncoder, train: LengthBuckets,
     stops early after `patience` epochs without improvement. `verbose` prints one line per
     epoch. Raises FloatingPointError if the loss stops being finite.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = positive_int("epochs", epochs)
     start = time.perf_counter()
     tracker = _ValidationF1(encoder, val_sentences, val_tags, chars=chars, patience=patience,
                             verbose=verbose)

@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -343,27 +342,12 @@ class Vocabulary:
         return [self.decode(row, strip_special=strip_special) for row in ids]
 
     # ----------------------------------------------------------------- persistence
-    def get_config(self) -> dict[str, Any]:
-        """A JSON-serialisable description; :meth:`from_config` rebuilds an equal vocabulary."""
-        return {
-            "reserved": list(self._reserved),
-            "tokens": self._itos[len(self._reserved) :],
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Vocabulary:
-        """Rebuild a vocabulary from :meth:`get_config` output."""
-        if not isinstance(config, dict) or not {"reserved", "tokens"} <= config.keys():
-            raise VocabularyError(
-                f"config must be a dict with keys 'reserved' and 'tokens', got {config!r:.200}"
-            )
-        return cls(config["tokens"], reserved=config["reserved"])
-
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the vocabulary as JSON, atomically (temporary file + ``os.replace``)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": _FORMAT, "version": _FORMAT_VERSION, **self.get_config()}
+        payload = {"format": _FORMAT, "version": _FORMAT_VERSION, "reserved": list(self._reserved),
+                   "tokens": self._itos[len(self._reserved):]}
         text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
         return write_text_atomic(path, text)
 
@@ -387,7 +371,10 @@ class Vocabulary:
                 f"{path}: unsupported vocabulary format version {payload.get('version')!r} "
                 f"(expected {_FORMAT_VERSION})"
             )
+        if not {"reserved", "tokens"} <= payload.keys():
+            raise VocabularyError(f"{path}: a vocabulary file needs the keys 'reserved' and "
+                                  f"'tokens', got {sorted(payload)}")
         try:
-            return cls.from_config(payload)
+            return cls(payload["tokens"], reserved=payload["reserved"])
         except VocabularyError as e:
             raise VocabularyError(f"{path}: {e}") from e

@@ -4,12 +4,16 @@
 ``model.compile``) and adds, on every backend:
 
 - ``TerminateOnNaN``; early stopping on ``monitor`` with ``early_stopping_patience``;
-- the best weights (by ``monitor``) restored at the end — kept in memory, or with
-  ``checkpoint_path`` saved atomically (written to a temporary file, then ``os.replace``);
+- the best weights (by ``monitor``) restored at the end: Keras' ``EarlyStopping`` keeps them in
+  memory, or with ``checkpoint_path`` Keras' ``ModelCheckpoint`` saves them, atomically (written
+  beside, then ``os.replace``);
 - resumable runs: with ``checkpoint_path='run/best.weights.h5'`` the files are
-  ``run/best.weights.h5`` (best weights), ``run/best.last.weights.h5`` (weights and optimizer state
-  after the last finished epoch) and ``run/best.state.json`` (epoch number, history, best value,
-  patience counter). ``resume=True`` continues from there; ``epochs`` is always the total;
+  ``run/best.weights.h5`` (best weights), ``run/best.backup/`` (Keras' ``BackupAndRestore``:
+  weights and optimizer state after the last finished epoch) and ``run/best.state.json``
+  (history, whether it stopped early, the shuffle seed). ``resume=True`` continues from there,
+  with the data order where it stopped (array inputs are shuffled from ``(seed, epoch)``; a
+  ``PyDataset`` gets its ``on_epoch_end`` replayed); without it an old backup is removed.
+  ``epochs`` is always the total;
 - training throughput (tokens/s, timed from the epoch's start to its last training batch) and
   wall time, and with ``verbose=1`` one short line per epoch (never a progress bar).
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +37,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from rnnbook.atomic import atomic_path
+from rnnbook.atomic import atomic_path, write_text_atomic
+from rnnbook.validation import positive_int
 
 __all__ = [
     "FitResult",
@@ -196,64 +202,121 @@ class ThroughputCallback(keras.callbacks.Callback):
         return sum(self.tokens) / max(sum(self.train_times_s), 1e-9)
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``path``; remove ``tmp`` on failure."""
-    with atomic_path(path) as tmp:
-        write(tmp)
+class _NotSaved(Exception):
+    """Raised inside ``atomic_path`` to leave the target as it was."""
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
+class _AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keras' ``ModelCheckpoint``, but the file is written beside and then moved into place, so a
+    crash while saving never leaves a half-written best checkpoint."""
 
-    _atomic_write(path, write)
-
-
-@dataclass
-class _CheckpointFiles:
-    best: Path
-    last: Path
-    state: Path
-
-    @classmethod
-    def from_path(cls, checkpoint_path: str | os.PathLike[str]) -> _CheckpointFiles:
-        path = Path(checkpoint_path)
-        if not path.name.endswith(".weights.h5"):
-            raise ValueError(f"checkpoint_path must end with '.weights.h5', got {str(path)!r}")
-        stem = path.name[: -len(".weights.h5")]
-        return cls(path, path.with_name(f"{stem}.last.weights.h5"),
-                   path.with_name(f"{stem}.state.json"))
+    def _save_model(self, epoch: int, batch: int | None, logs: dict | None) -> None:
+        target = self.filepath
+        try:
+            with atomic_path(target) as tmp:
+                self.filepath = str(tmp)
+                try:
+                    super()._save_model(epoch, batch, logs)
+                finally:
+                    self.filepath = target
+                if tmp.stat().st_size == 0:  # no improvement: nothing written
+                    raise _NotSaved
+        except _NotSaved:
+            pass
 
 
-class _RunTracker(keras.callbacks.Callback):
-    """History, best value, patience, checkpoints and the per-epoch line."""
+class _BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` (weights and optimizer after every epoch, two copies), except
+    that an epoch that ended on a non-finite loss is not backed up, and the epoch it restored is
+    not left on the model for a later ``fit`` (Keras keeps it in ``model._initial_epoch``)."""
 
-    def __init__(self, *, monitor: str, mode: str, patience: int | None,
-                 files: _CheckpointFiles | None, epochs: int, verbose: int,
-                 throughput: ThroughputCallback, state: dict[str, Any] | None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if math.isfinite(float((logs or {}).get("loss", 0.0))):
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        super().on_train_end(logs)
+        self.model._initial_epoch = None
+
+
+class _EpochOrder(keras.utils.PyDataset):
+    """Array batches whose order is drawn from ``(seed, epoch)``, for resumable runs.
+
+    Item ``j`` is batch ``j % n`` of epoch ``start_epoch + j // n``: the order depends on the
+    index only, so tf.data's prefetching cannot mix epochs, and a resumed run (``start_epoch`` set
+    before its first batch) continues the data order where the interrupted one stopped.
+    """
+
+    def __init__(self, data: tuple[Any, ...], batch_size: int, seed: int, epochs: int) -> None:
         super().__init__()
-        state = state or {}
-        self.monitor, self.mode, self.patience = monitor, mode, patience
-        self.files, self.epochs, self.verbose, self.throughput = files, epochs, verbose, throughput
+        self.data = tuple(part for part in data if part is not None)
+        self.batch_size, self.seed, self.epochs = batch_size, seed, epochs
+        self.size = len(_first_array(data[0]))
+        self.steps_per_epoch = math.ceil(self.size / batch_size)
+        self.start_epoch = 0
+        self._order: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return self.steps_per_epoch * self.epochs
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The permutation of the examples in ``epoch``."""
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, np.random.default_rng([self.seed, epoch]).permutation(self.size))
+        return self._order[1]
+
+    def __getitem__(self, j: int) -> tuple[Any, ...]:
+        epoch, i = divmod(j, self.steps_per_epoch)
+        rows = self.order(self.start_epoch + epoch)[i * self.batch_size:(i + 1) * self.batch_size]
+        return tuple(keras.tree.map_structure(lambda a: a[rows], part) for part in self.data)
+
+
+def _best(values: Sequence[float], mode: str) -> tuple[int | None, float | None]:
+    """0-based index and value of the best finite value (the first of equals), or ``None``s."""
+    finite = [i for i, v in enumerate(values) if math.isfinite(v)]
+    if not finite:
+        return None, None
+    index = (min if mode == "min" else max)(finite, key=lambda i: values[i])
+    return index, values[index]
+
+
+class _RunState(keras.callbacks.Callback):
+    """History across resumes, the state JSON, resuming the other callbacks and the data order,
+    and the per-epoch line. The weights themselves are Keras' callbacks' business."""
+
+    def __init__(self, *, monitor: str, mode: str, epochs: int, verbose: int,
+                 throughput: ThroughputCallback, early_stopping: keras.callbacks.EarlyStopping,
+                 checkpoint: keras.callbacks.ModelCheckpoint | None, state_path: Path | None,
+                 state: dict[str, Any], order: Any) -> None:
+        super().__init__()
+        self.monitor, self.mode, self.epochs, self.verbose = monitor, mode, epochs, verbose
+        self.throughput, self.early_stopping = throughput, early_stopping
+        self.checkpoint = checkpoint
+        self.state_path, self.state, self.order = state_path, state, order
         self.history: dict[str, list[float]] = {k: list(v) for k, v in
                                                 state.get("history", {}).items()}
-        self.best_value: float | None = state.get("best_value")
-        self.best_epoch: int | None = state.get("best_epoch")
-        self.wait: int = state.get("wait", 0)
-        self.best_weights: list[np.ndarray] | None = None
-        self.stopped_early = False
-        self.stopped_on_nan = False
-        self.epochs_run = 0
+        self.initial_epoch: int | None = None
+        self.stopped_early = bool(state.get("stopped_early", False))
 
-    def _better(self, value: float) -> bool:
-        if not math.isfinite(value):
-            return False
-        if self.best_value is None:
-            return True
-        return value < self.best_value if self.mode == "min" else value > self.best_value
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.initial_epoch is not None:
+            return
+        # the first epoch of this call: `epoch` is where BackupAndRestore's backup ends
+        self.initial_epoch = epoch
+        self.history = {k: v[:epoch] for k, v in self.history.items()}
+        if epoch and self.history.get(self.monitor):
+            values = self.history[self.monitor]
+            best_index, best = _best(values, self.mode)
+            if best is not None:
+                self.early_stopping.best, self.early_stopping.best_epoch = best, best_index
+                self.early_stopping.wait = len(values) - 1 - best_index
+                if self.checkpoint is not None:
+                    self.checkpoint.best = best
+        if isinstance(self.order, _EpochOrder):
+            self.order.start_epoch = epoch
+        elif isinstance(self.order, keras.utils.PyDataset):
+            for _ in range(epoch):  # replay the epoch ends a PyDataset redraws its order at
+                self.order.on_epoch_end()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = dict(logs or {})
@@ -262,32 +325,17 @@ class _RunTracker(keras.callbacks.Callback):
                              f"{sorted(logs)}")
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
-        self.epochs_run += 1
-        value = float(logs[self.monitor])
-        if not math.isfinite(float(logs.get("loss", 0.0))):
-            self.stopped_on_nan = True
-        improved = self._better(value)
-        if improved:
-            self.best_value, self.best_epoch, self.wait = value, epoch + 1, 0
-            if self.files is not None:
-                _atomic_write(self.files.best, self.model.save_weights)
-            else:
-                self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
-        else:
-            self.wait += 1
-        if self.patience is not None and self.wait >= self.patience:
-            self.stopped_early = True
-            self.model.stop_training = True
-        if self.files is not None and not self.stopped_on_nan:
-            _atomic_write(self.files.last, self.model.save_weights)
-            _write_json(self.files.state, self.state_dict(epoch + 1))
+        finite = math.isfinite(float(logs.get("loss", 0.0)))
+        self.stopped_early = finite and self.early_stopping.stopped_epoch == epoch > 0
+        if self.state_path is not None and finite:
+            write_text_atomic(self.state_path, json.dumps({
+                **self.state, "version": 2, "epoch": epoch + 1, "epochs": self.epochs,
+                "monitor": self.monitor, "mode": self.mode, "stopped_early": self.stopped_early,
+                "history": self.history}, indent=1))
         if self.verbose:
+            values = self.history[self.monitor]
+            improved = _best(values, self.mode)[0] == len(values) - 1
             print(self._line(epoch, logs, improved), flush=True)
-
-    def state_dict(self, epochs_done: int) -> dict[str, Any]:
-        return {"version": 1, "epoch": epochs_done, "epochs": self.epochs,
-                "monitor": self.monitor, "mode": self.mode, "best_value": self.best_value,
-                "best_epoch": self.best_epoch, "wait": self.wait, "history": self.history}
 
     def _line(self, epoch: int, logs: dict[str, Any], improved: bool) -> str:
         parts = [f"epoch {epoch + 1}/{self.epochs}"]
@@ -297,6 +345,21 @@ class _RunTracker(keras.callbacks.Callback):
         if self.throughput.tokens_per_s and self.throughput.tokens_per_s[-1]:
             parts.append(f"{self.throughput.tokens_per_s[-1] / 1000:.1f}k tok/s")
         return " - ".join(parts) + (" *" if improved else "")
+
+
+@dataclass
+class _CheckpointFiles:
+    best: Path
+    backup: Path
+    state: Path
+
+    @classmethod
+    def from_path(cls, checkpoint_path: str | os.PathLike[str]) -> _CheckpointFiles:
+        path = Path(checkpoint_path)
+        if not path.name.endswith(".weights.h5"):
+            raise ValueError(f"checkpoint_path must end with '.weights.h5', got {str(path)!r}")
+        stem = path.name[: -len(".weights.h5")]
+        return cls(path, path.with_name(f"{stem}.backup"), path.with_name(f"{stem}.state.json"))
 
 
 # --------------------------------------------------------------------------- fit
@@ -352,20 +415,23 @@ def _set_clipnorm(model: keras.Model, clipnorm: float | None) -> None:
         model.train_function = None  # retrace with the new clipping
 
 
-def _load_resume_state(model: keras.Model, files: _CheckpointFiles, monitor: str
-                       ) -> dict[str, Any] | None:
-    if not files.state.exists():
-        return None
-    state = json.loads(files.state.read_text(encoding="utf-8"))
-    if state.get("monitor") != monitor:
-        raise ValueError(f"resume: {files.state} was written with monitor="
-                         f"{state.get('monitor')!r}, this run uses monitor={monitor!r}")
-    if not files.last.exists():
-        raise FileNotFoundError(f"resume: {files.state} exists but {files.last} is missing")
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    model.load_weights(files.last)
-    return state
+def _start_state(files: _CheckpointFiles, resume: bool, monitor: str, seed: int | None
+                 ) -> dict[str, Any]:
+    """The state to continue from (``resume``), or a fresh one (an old backup and state removed)."""
+    if resume and files.state.exists():
+        state = json.loads(files.state.read_text(encoding="utf-8"))
+        if state.get("version") != 2:
+            raise ValueError(f"resume: {files.state} is from an older rnnbook; start afresh")
+        if state.get("monitor") != monitor:
+            raise ValueError(f"resume: {files.state} was written with monitor="
+                             f"{state.get('monitor')!r}, this run uses monitor={monitor!r}")
+        if not files.backup.is_dir():
+            raise FileNotFoundError(f"resume: {files.state} exists but {files.backup} is missing")
+        return state
+    shutil.rmtree(files.backup, ignore_errors=True)  # else BackupAndRestore would resume it
+    files.state.unlink(missing_ok=True)
+    return {"shuffle_seed": seed if seed is not None else int(np.random.SeedSequence().entropy
+                                                               % 2**32)}
 
 
 def fit(
@@ -400,12 +466,11 @@ def fit(
     ignored. See the module docstring for checkpoints, resuming and token counting.
     """
     start = time.perf_counter()
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = positive_int("epochs", epochs)
+    if early_stopping_patience is not None:
+        positive_int("early_stopping_patience", early_stopping_patience)
     if verbose not in (0, 1):
         raise ValueError(f"verbose must be 0 or 1, got {verbose!r}")
-    if early_stopping_patience is not None and early_stopping_patience < 1:
-        raise ValueError(f"early_stopping_patience must be >= 1, got {early_stopping_patience!r}")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ValueError("model must be compiled first (model.compile or compile_for_training)")
     if validation is None and monitor.startswith("val_"):
@@ -424,47 +489,65 @@ def fit(
     files = _CheckpointFiles.from_path(checkpoint_path) if checkpoint_path else None
     if resume and files is None:
         raise ValueError("resume=True needs checkpoint_path")
-    state = _load_resume_state(model, files, monitor) if resume and files else None
-    initial_epoch = int(state["epoch"]) if state else 0
+    state = _start_state(files, resume, monitor, seed) if files else {}
 
-    fit_kwargs: dict[str, Any] = {}
+    fit_kwargs: dict[str, Any] = {"x": train, "shuffle": shuffle}
     tokens_per_epoch = steps = None
     if isinstance(train, tuple):
         if len(train) not in (2, 3):
             raise ValueError(f"train must be (x, y) or (x, y, sample_weight), got a tuple of "
                              f"{len(train)}")
         batch_size = batch_size or 32
-        fit_kwargs.update(x=train[0], y=train[1], batch_size=batch_size, shuffle=shuffle,
-                          sample_weight=train[2] if len(train) == 3 else None)
         n = int(getattr(_first_array(train[0]), "shape", [0])[0])
         tokens_per_epoch = count_tokens(train[0]) if tokens_per_batch is None else None
         steps = math.ceil(n / batch_size) if n else None
+        if files is not None and shuffle:  # an order a resumed run can continue
+            order = _EpochOrder(train, batch_size, state["shuffle_seed"], epochs)
+            fit_kwargs.update(x=order, shuffle=False, steps_per_epoch=order.steps_per_epoch)
+        else:
+            fit_kwargs.update(y=train[1], batch_size=batch_size,
+                              sample_weight=train[2] if len(train) == 3 else None, x=train[0])
     else:
         if batch_size is not None:
             raise ValueError("batch_size applies to array inputs only; batch the dataset itself")
-        fit_kwargs["x"] = train
-        # only a PyDataset can be shuffled by Keras (batch order); others warn if asked
-        fit_kwargs["shuffle"] = shuffle and isinstance(train, keras.utils.PyDataset)
+        # only a PyDataset can be shuffled by Keras (batch order), with an order a resumed run
+        # cannot continue: a resumable run leaves the order to the PyDataset's on_epoch_end
+        fit_kwargs["shuffle"] = shuffle and files is None and isinstance(
+            train, keras.utils.PyDataset)
         if tokens_per_batch is None:
             tokens_per_batch = _peek_tokens(train)
+
     throughput = ThroughputCallback(tokens_per_batch, tokens_per_epoch, steps)
-    tracker = _RunTracker(monitor=monitor, mode=mode, patience=early_stopping_patience,
-                          files=files, epochs=epochs, verbose=verbose, throughput=throughput,
-                          state=state)
-    already_stopped = (state is not None and early_stopping_patience is not None
-                       and tracker.wait >= early_stopping_patience)
-    if initial_epoch < epochs and not already_stopped:
-        model.fit(validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-                  verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(), throughput, tracker,
-                                        *callbacks], **fit_kwargs)
-    if restore_best and tracker.best_epoch is not None:
-        if files is not None and files.best.exists():
-            model.load_weights(files.best)
-        elif tracker.best_weights is not None:
-            model.set_weights(tracker.best_weights)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor, mode=mode, patience=early_stopping_patience or epochs,  # `epochs`: never stops
+        restore_best_weights=restore_best and files is None)
+    checkpoint = None if files is None else _AtomicModelCheckpoint(
+        files.best, monitor, mode=mode, save_best_only=True, save_weights_only=True)
+    run = _RunState(monitor=monitor, mode=mode, epochs=epochs, verbose=verbose,
+                    throughput=throughput, early_stopping=early_stopping, checkpoint=checkpoint,
+                    state_path=files.state if files else None, state=state,
+                    order=fit_kwargs["x"])
+    # the state JSON is written before the backup: a crash between them leaves a state one epoch
+    # ahead, which the resumed run cuts back to the backup's epoch
+    keras_callbacks = [keras.callbacks.TerminateOnNaN(), throughput, early_stopping,
+                       *([checkpoint] if checkpoint else []), run]
+    if files is not None:
+        keras_callbacks.append(_BackupAndRestore(files.backup, double_checkpoint=True,
+                                                 delete_checkpoint=False))
+    done = len(next(iter(run.history.values()), []))
+    last_epoch = done if run.stopped_early else epochs  # an early-stopped run stays stopped
+    model.fit(validation_data=validation, epochs=last_epoch, verbose=0,
+              callbacks=[*keras_callbacks, *callbacks], **fit_kwargs)
+    initial_epoch = done if run.initial_epoch is None else run.initial_epoch
+    if restore_best and files is not None and files.best.exists():
+        model.load_weights(files.best)
+    best_index, best_value = _best(run.history.get(monitor, []), mode)
+    loss = run.history.get("loss", [0.0])
     return FitResult(
-        history=tracker.history, best_epoch=tracker.best_epoch, best_value=tracker.best_value,
-        monitor=monitor, epochs_run=tracker.epochs_run, initial_epoch=initial_epoch,
-        wall_time_s=time.perf_counter() - start, tokens_per_s=throughput.overall_tokens_per_s,
-        epoch_times_s=throughput.epoch_times_s, stopped_early=tracker.stopped_early,
-        stopped_on_nan=tracker.stopped_on_nan, mixed_precision=mixed)
+        history=run.history, best_epoch=None if best_index is None else best_index + 1,
+        best_value=best_value, monitor=monitor,
+        epochs_run=len(run.history.get(monitor, [])) - initial_epoch,
+        initial_epoch=initial_epoch, wall_time_s=time.perf_counter() - start,
+        tokens_per_s=throughput.overall_tokens_per_s, epoch_times_s=throughput.epoch_times_s,
+        stopped_early=run.stopped_early, stopped_on_nan=bool(loss) and not math.isfinite(loss[-1]),
+        mixed_precision=mixed)

@@ -80,8 +80,14 @@ def _environment(variables: dict[str, str]):
                 os.environ[key] = value
 
 
-def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookRun:
-    """Run every cell of ``path`` in a fresh kernel (cwd = its folder) and write the result."""
+def execute_notebook(path: Path, executed: Path, *, timeout_s: int,
+                     native_log: Path | None = None) -> NotebookRun:
+    """Run every cell of ``path`` in a fresh kernel (cwd = its folder) and write the result.
+
+    What the kernel process writes to its file descriptor 2 (TensorFlow's C++ start-up lines,
+    which ``TF_CPP_MIN_LOG_LEVEL`` cannot hide) goes to ``native_log``, not into the cells'
+    outputs; Python's ``sys.stderr`` (warnings, tracebacks) still reaches the notebook.
+    """
     import tempfile
 
     from jupyter_client.manager import KernelManager
@@ -98,11 +104,15 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int) -> NotebookR
         km=km,
         timeout=timeout_s,
         resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
+    native_log = native_log or Path(sockets) / "stderr.log"
+    native_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     error = None
     try:
-        client.execute()
+        with native_log.open("wb") as native_stderr:
+            client.execute(stderr=native_stderr)
     except CellExecutionError as exc:
         text = ANSI_ESCAPE.sub("", str(exc)).strip()  # IPython colours its tracebacks
         error = text.splitlines()[-1] if text else repr(exc)
@@ -135,7 +145,8 @@ def run_workbook(
         for index, path in enumerate(notebooks, start=1):
             target = path if in_place else out_dir / "notebooks" / path.name
             log(f"[{index}/{len(notebooks)}] {path.name} ...", end=" ", flush=True)
-            run = execute_notebook(path, target, timeout_s=timeout_s)
+            run = execute_notebook(path, target, timeout_s=timeout_s,
+                                   native_log=out_dir / "logs" / f"{path.stem}.stderr.log")
             status = "ok" if run.ok else f"FAILED: {run.error}"
             log(f"{run.wall_time_s:.0f} s, {status}")
             runs.append(run)

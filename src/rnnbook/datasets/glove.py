@@ -64,9 +64,12 @@ def iter_glove_lines(path: str | Path, dim: int) -> Iterator[tuple[int, str, str
 
 def _vector(rest: str, path: Path, line_no: int) -> np.ndarray:
     try:
-        return np.array(rest.split(" "), dtype=np.float32)
+        vector = np.array(rest.split(" "), dtype=np.float32)
     except ValueError:
         raise DatasetFormatError(path, line_no, "numeric vector values") from None
+    if not np.isfinite(vector).all():
+        raise DatasetFormatError(path, line_no, "finite vector values, got nan or inf")
+    return vector
 
 
 def read_vectors(path: str | Path, dim: int, words: Collection[str] | None = None,

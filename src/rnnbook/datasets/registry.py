@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnbook.datasets.errors import DatasetError
+from rnnbook.paths import checkout_root
 
 FORM_KINDS = ("upstream", "mirror", "sample")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -128,14 +129,6 @@ class Registry:
 
 
 # ----------------------------------------------------------------------------- locations
-
-
-def checkout_root() -> Path | None:
-    """The source checkout holding this package: first parent with ``datasets/registry.toml``."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "datasets" / "registry.toml").is_file():
-            return parent
-    return None
 
 
 def default_registry_path() -> Path:

@@ -34,9 +34,9 @@ from rnnbook.datasets.registry import (
     FileSpec,
     FormSpec,
     Registry,
-    checkout_root,
     load_registry,
 )
+from rnnbook.paths import checkout_root
 
 ENV_DATA_DIR = "RNNBOOK_DATA_DIR"
 ENV_MIRROR = "RNNBOOK_DATA_MIRROR"

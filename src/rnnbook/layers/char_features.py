@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from rnnbook.layers.length_aware import LengthAwareRNN
+from rnnbook.validation import positive_int
 
 CHAR_ENCODERS = ("cnn", "bilstm")
 
@@ -56,8 +57,7 @@ class CharFeatures(keras.layers.Layer):
             ("char_units", units),
             ("char_kernel_size", kernel_size),
         ]:
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{arg}` must be a positive integer, got {value!r}.")
+            positive_int(arg, value)
         self.char_vocab_size = char_vocab_size
         self.embedding_dim = embedding_dim
         self.encoder = encoder

@@ -23,6 +23,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from rnnbook.validation import positive_int
+
 
 def _tensors(*values: Any) -> tuple[Any, ...]:
     """Convert to float32 backend tensors (NumPy inputs would not broadcast as tensors do)."""
@@ -170,9 +172,7 @@ class CRF(keras.layers.Layer):
     def __init__(self, num_tags: int, **kwargs: Any) -> None:
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        if isinstance(num_tags, bool) or not isinstance(num_tags, int) or num_tags <= 0:
-            raise ValueError(f"`num_tags` must be a positive integer, got {num_tags!r}.")
-        self.num_tags = num_tags
+        self.num_tags = positive_int("num_tags", num_tags)
         self.supports_masking = True
 
     def build(self, input_shape: tuple) -> None:

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from rnnbook.layers.length_aware import LengthAwareRNN
+from rnnbook.validation import positive_int, rate
 
 CELL_TYPES: dict[str, type[keras.layers.Layer]] = {
     "simple": keras.layers.SimpleRNN,
@@ -30,9 +31,7 @@ class ModelConfigError(ValueError):
 
 def check_positive_int(name: str, value: Any) -> int:
     """Return `value` if it is an int > 0, else raise `ModelConfigError` naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ModelConfigError(f"`{name}` must be a positive integer, got {value!r}.")
-    return int(value)
+    return positive_int(name, value, error=ModelConfigError)
 
 
 def check_cell(cell: str) -> str:
@@ -45,9 +44,7 @@ def check_cell(cell: str) -> str:
 
 def check_rate(name: str, value: float) -> float:
     """Return a dropout rate in [0, 1), or raise `ModelConfigError`."""
-    if not 0.0 <= float(value) < 1.0:
-        raise ModelConfigError(f"`{name}` must be in [0, 1), got {value!r}.")
-    return float(value)
+    return rate(name, value, error=ModelConfigError)
 
 
 def check_merge_mode(merge_mode: str) -> str:
