@@ -24,3 +24,24 @@ def test_strict_checks_raise(monkeypatch):
 
 def test_failure_renders_one_line_in_ipython():
     assert ExerciseCheckFailed("f: wrong")._render_traceback_() == ["✗ f: wrong"]
+
+
+def test_exercise_check_decorates_a_check_into_answer_or_reference(monkeypatch, capsys):
+    from rnnbook.checks import exercise_check
+
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS", raising=False)
+
+    @exercise_check("_later_reference", what="reference double")
+    def check_double(fn):
+        """Check doubling."""
+        _check(fn)
+
+    assert check_double.__name__ == "check_double" and check_double.__doc__ == "Check doubling."
+    good = lambda x: 2 * x  # noqa: E731
+    assert check_double(good) is good
+    assert check_double(lambda x: x) is _later_reference  # looked up by name when called
+    assert "reference double" in capsys.readouterr().out
+
+
+def _later_reference(x):
+    return x + x

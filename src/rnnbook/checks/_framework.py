@@ -10,6 +10,7 @@ one success line (:func:`passed`). :func:`check_cases` strings these together fo
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ __all__ = [
     "Case",
     "ExerciseCheckFailed",
     "check_cases",
+    "exercise_check",
     "strict_checks",
     "use_if_solved",
     "compare_arrays",
@@ -76,6 +78,27 @@ def use_if_solved(
         print(f"→ The cells below use the library's {what} until this check passes.")
         return reference
     return answer
+
+
+def exercise_check(
+    reference: Callable[..., Any] | str, *, what: str
+) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Decorate a check into what a notebook calls after an exercise: ``x = check_x(x)``.
+
+    The decorated check runs through :func:`use_if_solved`: it returns the learner's answer when
+    it passes and ``reference`` otherwise (a name is looked up in the check's module when called,
+    so references may be defined further down). ``what`` names the reference in the fallback line.
+    """
+
+    def decorate(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        @functools.wraps(check)
+        def run_check(answer: Any) -> Any:
+            ref = check.__globals__[reference] if isinstance(reference, str) else reference
+            return use_if_solved(check, answer, ref, what=what)
+
+        return run_check
+
+    return decorate
 
 
 def _fail(name: str, message: str) -> ExerciseCheckFailed:

@@ -21,11 +21,11 @@ from rnnbook import scratch
 from rnnbook.checks._framework import (
     Case,
     ExerciseCheckFailed,
+    exercise_check,
     expect_close,
     expect_equal,
     passed,
     run_learner,
-    use_if_solved,
 )
 
 __all__ = [
@@ -113,7 +113,8 @@ def _rnn_step_cases() -> list[Case]:
     return cases
 
 
-def _check_rnn_step(rnn_step: Callable[..., Any]) -> None:
+@exercise_check("reference_rnn_step", what="reference rnn_step")
+def check_rnn_step(rnn_step: Callable[..., Any]) -> Any:
     """``rnn_step(x_t [B, X], h_prev [B, H], kernel [X, H], recurrent_kernel [H, H], bias [H])``
     must return ``h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)`` ``[B, H]``."""
     exercise = "rnn_step"
@@ -160,7 +161,8 @@ def _bptt_cases() -> list[Case]:
     return cases
 
 
-def _check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> None:
+@exercise_check("reference_bptt_bias_and_h0", what="reference bptt_bias_and_h0")
+def check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> Any:
     """``bptt_bias_and_h0(params, x [T, X], targets [T])`` must return ``(∂L/∂b, ∂L/∂h0)``
     (each ``[H]``) for the mean cross-entropy loss of :func:`rnnbook.scratch.rnn_loss`."""
     exercise = "bptt_bias_and_h0"
@@ -224,7 +226,8 @@ def _lstm_cases() -> list[Case]:
     return cases
 
 
-def _check_lstm_step(lstm_step: Callable[..., Any]) -> None:
+@exercise_check("reference_lstm_step", what="reference lstm_step")
+def check_lstm_step(lstm_step: Callable[..., Any]) -> Any:
     """``lstm_step(x_t, h_prev, c_prev, kernel [X, 4H], recurrent_kernel [H, 4H], bias [4H])``
     must return ``(h_t, c_t)`` with Keras' gate order i, f, c, o."""
     exercise = "lstm_step"
@@ -275,7 +278,8 @@ def reference_rnn_layer_params(cell: str, units: int, input_dim: int,
     return _COUNTS[cell](units, input_dim) * (2 if bidirectional else 1)
 
 
-def _check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> None:
+@exercise_check("reference_rnn_layer_params", what="reference rnn_layer_params")
+def check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> Any:
     """``rnn_layer_params(cell, units, input_dim, bidirectional=False)`` must return the number
     of parameters Keras reports for that layer (``cell`` in 'SimpleRNN', 'LSTM', 'GRU')."""
     exercise = "rnn_layer_params"
@@ -334,7 +338,8 @@ def reference_build_recall_model(cell: str, units: int) -> Any:
         name=f"recall_{cell}")
 
 
-def _check_build_recall_model(build_recall_model: Callable[..., Any]) -> None:
+@exercise_check("reference_build_recall_model", what="reference build_recall_model")
+def check_build_recall_model(build_recall_model: Callable[..., Any]) -> Any:
     """``build_recall_model(cell, units)`` for ``cell`` in :data:`RECALL_CELLS` returns an
     (uncompiled) Keras model ``[B, T, 1] -> [B, 1]`` with one recurrent layer of the right kind
     and a sigmoid output; for ``"irnn"`` a ReLU SimpleRNN whose recurrent kernel starts as the
@@ -394,34 +399,3 @@ def _check_build_recall_model(build_recall_model: Callable[..., Any]) -> None:
                     f"{label}: the recurrent kernel must start as the identity matrix; pass "
                     "recurrent_initializer=keras.initializers.Identity()")
     passed(exercise, "tanh, IRNN and LSTM models have the right layers and shapes")
-
-
-# ------------------------------------------------------------------ what the notebook calls
-def check_rnn_step(rnn_step: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 1; return ``rnn_step`` if it passes, else the reference step."""
-    return use_if_solved(_check_rnn_step, rnn_step, reference_rnn_step,
-                         what="reference rnn_step")
-
-
-def check_bptt_bias_and_h0(bptt_bias_and_h0: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 2; return ``bptt_bias_and_h0`` if it passes, else the reference."""
-    return use_if_solved(_check_bptt_bias_and_h0, bptt_bias_and_h0, reference_bptt_bias_and_h0,
-                         what="reference bptt_bias_and_h0")
-
-
-def check_lstm_step(lstm_step: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 3; return ``lstm_step`` if it passes, else the reference LSTM step."""
-    return use_if_solved(_check_lstm_step, lstm_step, reference_lstm_step,
-                         what="reference lstm_step")
-
-
-def check_rnn_layer_params(rnn_layer_params: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 4; return ``rnn_layer_params`` if it passes, else the reference count."""
-    return use_if_solved(_check_rnn_layer_params, rnn_layer_params, reference_rnn_layer_params,
-                         what="reference rnn_layer_params")
-
-
-def check_build_recall_model(build_recall_model: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 5; return ``build_recall_model`` if it passes, else the reference."""
-    return use_if_solved(_check_build_recall_model, build_recall_model,
-                         reference_build_recall_model, what="reference build_recall_model")

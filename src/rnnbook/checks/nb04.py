@@ -21,11 +21,11 @@ import numpy as np
 
 from rnnbook.checks._framework import (
     ExerciseCheckFailed,
+    exercise_check,
     expect_close,
     passed,
     run_learner,
     to_numpy,
-    use_if_solved,
 )
 
 __all__ = ["check_crf_log_z", "check_entity_prf", "check_entity_spans"]
@@ -62,7 +62,8 @@ def _seqeval_spans(tags: list[str]) -> list[tuple[str, int, int]]:
     return sorted(((e.tag, e.start, e.end) for e in entities), key=lambda s: (s[1], s[2]))
 
 
-def _check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> None:
+@exercise_check("_reference_entity_spans", what="reference entity_spans (rnnbook.tagging)")
+def check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> Any:
     """``entity_spans(tags)`` returns the ``(type, start, end)`` spans (end exclusive) of one
     sentence's IOB2 tags, in order, as seqeval's strict mode reads them."""
     name = "entity_spans"
@@ -109,7 +110,8 @@ def _prf_reference(true_tags: list[list[str]], pred_tags: list[list[str]]
     return overall["precision"], overall["recall"], overall["f1"]
 
 
-def _check_entity_prf(entity_prf: Callable[[list[list[str]], list[list[str]]], Any]) -> None:
+@exercise_check("_prf_reference", what="reference entity_prf (seqeval, strict)")
+def check_entity_prf(entity_prf: Callable[[list[list[str]], list[list[str]]], Any]) -> Any:
     """``entity_prf(true_tags, pred_tags)`` returns micro-averaged entity ``(precision, recall,
     f1)`` over all sentences, strict IOB2, 0.0 where a denominator is 0 (seqeval's
     ``zero_division=0``)."""
@@ -161,8 +163,9 @@ def _log_z_reference(e: np.ndarray, trans: np.ndarray, start: np.ndarray, end: n
     return float(to_numpy(crf_log_partition(e[None].astype("float32"), trans, start, end))[0])
 
 
-def _check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]
-                    ) -> None:
+@exercise_check("_log_z_reference", what="reference crf_log_z (rnnbook.layers.crf_log_partition)")
+def check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]
+                    ) -> Any:
     """``crf_log_z(emissions [T, K], transitions [K, K], start [K], end [K])`` returns the log of
     the sum, over all K**T tag paths, of exp(path score): the CRF's log partition function."""
     name = "crf_log_z"
@@ -197,26 +200,8 @@ def _check_crf_log_z(crf_log_z: Callable[[np.ndarray, np.ndarray, np.ndarray, np
     passed(name, "matches brute-force enumeration and rnnbook.layers.crf_log_partition")
 
 
-# -------------------------------------------------------------------- what the notebook calls
+# -------------------------------------------------------------------- references
 def _reference_entity_spans(tags: list[str]) -> list[tuple[str, int, int]]:
     from rnnbook.tagging import iob2_spans
 
     return iob2_spans(tags)
-
-
-def check_entity_spans(entity_spans: Callable[[list[str]], Any]) -> Callable[[list[str]], Any]:
-    """Check exercise 1; return ``entity_spans`` if it passes, else the library's reader."""
-    return use_if_solved(_check_entity_spans, entity_spans, _reference_entity_spans,
-                         what="reference entity_spans (rnnbook.tagging)")
-
-
-def check_entity_prf(entity_prf: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 2; return ``entity_prf`` if it passes, else seqeval's scores."""
-    return use_if_solved(_check_entity_prf, entity_prf, _prf_reference,
-                         what="reference entity_prf (seqeval, strict)")
-
-
-def check_crf_log_z(crf_log_z: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 3; return ``crf_log_z`` if it passes, else the library's forward algorithm."""
-    return use_if_solved(_check_crf_log_z, crf_log_z, _log_z_reference,
-                         what="reference crf_log_z (rnnbook.layers.crf_log_partition)")

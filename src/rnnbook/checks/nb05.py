@@ -21,11 +21,11 @@ import numpy as np
 from rnnbook.checks._framework import (
     ExerciseCheckFailed,
     compare_arrays,
+    exercise_check,
     expect_shape,
     passed,
     run_learner,
     to_numpy,
-    use_if_solved,
 )
 
 __all__ = [
@@ -41,7 +41,8 @@ def _fail(name: str, message: str) -> ExerciseCheckFailed:
 
 
 # --------------------------------------------------------------------------- teacher forcing
-def _check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
+@exercise_check("_reference_shift_targets", what="reference shift_targets")
+def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> Any:
     """``shift_targets(full)`` with ``full = [<s> y_1 .. y_n </s> <pad>..]`` ``[B, T+1]`` must
     return ``(decoder_input [B, T], decoder_target [B, T])`` as ``encode_pairs`` builds them:
     the input is ``<s> y_1 .. y_n`` (``</s>`` is never read), the target ``y_1 .. y_n </s>``."""
@@ -73,7 +74,10 @@ def _check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> None:
 
 
 # --------------------------------------------------------------------------- additive attention
-def _check_additive_scores(additive_scores: Callable[..., Any]) -> None:
+@exercise_check(
+    "_reference_additive_scores", what="reference additive_scores (keras.layers.AdditiveAttention)"
+)
+def check_additive_scores(additive_scores: Callable[..., Any]) -> Any:
     """``additive_scores(query [B, U], keys [B, S, U], W_q [U, A], W_k [U, A], v [A])`` must give
     the Bahdanau scores ``e[b, j] = v · tanh(W_q q_b + W_k k_bj)``, ``[B, S]``, as Keras'
     ``AdditiveAttention`` computes them on the projected query and keys."""
@@ -118,7 +122,8 @@ def _beam_cases() -> list[tuple[str, np.ndarray, np.ndarray, int]]:
     ]
 
 
-def _check_beam_step(beam_step: Callable[..., Any]) -> None:
+@exercise_check("_reference_beam_step", what="reference beam_step")
+def check_beam_step(beam_step: Callable[..., Any]) -> Any:
     """``beam_step(beam_logp [K], step_logp [K, V], width)`` must return ``(parents, tokens,
     totals)``, each ``[width]``: the ``width`` best expansions ``beam_logp[k] + step_logp[k, t]``
     over every beam ``k`` and token ``t``, best first."""
@@ -135,7 +140,11 @@ def _check_beam_step(beam_step: Callable[..., Any]) -> None:
     passed(name, "the width best expansions, best first")
 
 
-def _check_normalised_score(normalised_score: Callable[..., Any]) -> None:
+@exercise_check(
+    "_reference_normalised_score",
+    what="reference normalised_score (rnnbook.decoding.length_penalty)",
+)
+def check_normalised_score(normalised_score: Callable[..., Any]) -> Any:
     """``normalised_score(log_prob, length, alpha)`` must be the GNMT score
     ``log_prob / ((5 + length) / 6) ** alpha``."""
     from rnnbook.decoding import length_penalty
@@ -188,28 +197,3 @@ def _reference_normalised_score(log_prob: float, length: int, alpha: float) -> f
     from rnnbook.decoding import length_penalty
 
     return log_prob / length_penalty(length, alpha)
-
-
-# -------------------------------------------------------------------- what the notebook calls
-def check_shift_targets(shift_targets: Callable[[np.ndarray], Any]) -> Callable[..., Any]:
-    """Check exercise 1; return ``shift_targets`` if it passes, else the library's shift."""
-    return use_if_solved(_check_shift_targets, shift_targets, _reference_shift_targets,
-                         what="reference shift_targets")
-
-
-def check_additive_scores(additive_scores: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 2; return ``additive_scores`` if it passes, else Keras' scores."""
-    return use_if_solved(_check_additive_scores, additive_scores, _reference_additive_scores,
-                         what="reference additive_scores (keras.layers.AdditiveAttention)")
-
-
-def check_beam_step(beam_step: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 3; return ``beam_step`` if it passes, else an exhaustive ranking."""
-    return use_if_solved(_check_beam_step, beam_step, _reference_beam_step,
-                         what="reference beam_step")
-
-
-def check_normalised_score(normalised_score: Callable[..., Any]) -> Callable[..., Any]:
-    """Check exercise 4; return ``normalised_score`` if it passes, else the GNMT score."""
-    return use_if_solved(_check_normalised_score, normalised_score, _reference_normalised_score,
-                         what="reference normalised_score (rnnbook.decoding.length_penalty)")
