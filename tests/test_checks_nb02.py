@@ -229,29 +229,33 @@ def test_top_p_changing_the_kept_logits_is_caught():
 
 
 # ----------------------------------------------------------------- budget model
-class _Model:
-    def __init__(self, params):
-        self.params = params
+def _tiny_lm(units):
+    from rnnbook.models import build_language_model
 
-    def count_params(self):
-        return self.params
+    return build_language_model(5, embedding_dim=4, cell="gru", units=units)
 
 
 def test_budget_model_passes_and_fails(monkeypatch, capsys):
-    losses = np.full((2, 10), 1.7)
-    assert nb02.check_budget_model(_Model(1000), losses, target=1.8, max_params=2000,
-                                   epochs_run=2, max_epochs=2) == pytest.approx(1.7)
+    import keras
+
+    keras.utils.set_random_seed(0)
+    ids = np.tile(np.arange(5), 200)
+    model = _tiny_lm(8)
+    params = model.count_params()
+    kwargs = dict(batch_size=4, seq_len=10, max_params=params, max_epochs=2)
+    loss = nb02.check_budget_model(lambda: (model, 2), ids, target=5.0, **kwargs)
+    assert loss == pytest.approx(math.log(5), abs=0.2)  # untrained: about uniform
     assert "✓ budget model" in capsys.readouterr().out
-    with pytest.raises(ExerciseCheckFailed, match="1.700 nats/char on validation, the target"):
-        nb02.check_budget_model(_Model(1000), losses, target=1.6, max_params=2000,
-                                epochs_run=2, max_epochs=2)
-    with pytest.raises(ExerciseCheckFailed, match="3,000 parameters, the budget is 2,000"):
-        nb02.check_budget_model(_Model(3000), losses, target=1.8, max_params=2000,
-                                epochs_run=2, max_epochs=2)
+    with pytest.raises(ExerciseCheckFailed, match=r"nats/char on validation, the target is 0.500"):
+        nb02.check_budget_model(lambda: (model, 2), ids, target=0.5, **kwargs)
+    with pytest.raises(ExerciseCheckFailed, match="parameters, the budget is"):
+        nb02.check_budget_model(lambda: (_tiny_lm(16), 2), ids, target=5.0, **kwargs)
     with pytest.raises(ExerciseCheckFailed, match="trained 3 epochs"):
-        nb02.check_budget_model(_Model(1000), losses, target=1.8, max_params=2000,
-                                epochs_run=3, max_epochs=2)
+        nb02.check_budget_model(lambda: (model, 3), ids, target=5.0, **kwargs)
+    with pytest.raises(ExerciseCheckFailed, match=r"return a pair \(model, epochs_trained\)"):
+        nb02.check_budget_model(lambda: model, ids, target=5.0, **kwargs)
+    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
+        nb02.check_budget_model(stub, ids, target=5.0, **kwargs)
     monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "0")
-    assert nb02.check_budget_model(_Model(1000), losses, target=1.6, max_params=2000,
-                                   epochs_run=2, max_epochs=2) == pytest.approx(1.7)
+    assert nb02.check_budget_model(stub, ids, target=5.0, **kwargs) is None
     assert "✗" in capsys.readouterr().out

@@ -202,32 +202,43 @@ def verify_top_p_filter(fn: Callable[[np.ndarray, float], Any]) -> None:
     passed(name, f"{len(cases)} cases")
 
 
-def check_budget_model(model: Any, val_losses: Any, *, target: float, max_params: int,
-                       epochs_run: int, max_epochs: int) -> float:
-    """Check the train-within-a-budget exercise; return the model's validation loss.
+def check_budget_model(train_fn: Callable[[], Any], val_ids: Any, *, target: float,
+                       max_params: int, max_epochs: int, batch_size: int = 32,
+                       seq_len: int = 100) -> float | None:
+    """Run ``train_fn() -> (model, epochs_trained)`` and check it against the budget.
 
-    ``val_losses`` are the model's per-token validation losses (from
-    :func:`rnnbook.models.stream_token_losses`); the model passes when it has at most
-    ``max_params`` parameters, trained at most ``max_epochs`` epochs and scores at most
-    ``target`` nats/char. Under lenient checks a miss prints one line and returns the loss.
+    The model is scored like every model of the notebook (per-token loss with the state carried,
+    :func:`rnnbook.models.stream_token_losses`); it passes with at most ``max_params``
+    parameters, ``max_epochs`` epochs and ``target`` nats/char. Returns the loss, or ``None``
+    when ``train_fn`` is not written yet (lenient mode; strict mode raises).
     """
+    from rnnbook.models import stream_token_losses
 
-    def verify(_: Any) -> None:
-        name = "budget model"
+    name = "budget model"
+    result: dict[str, float] = {}
+
+    def verify(fn: Callable[[], Any]) -> None:
+        got = run_learner(fn, case="train within the budget")
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            raise ExerciseCheckFailed(f"{name}: return a pair (model, epochs_trained), got "
+                                      f"{type(got).__name__}")
+        model, epochs_run = got
         params = int(model.count_params())
         if params > max_params:
             raise ExerciseCheckFailed(f"{name}: {params:,} parameters, the budget is "
                                       f"{max_params:,}; use fewer units or layers")
-        if epochs_run > max_epochs:
+        if int(epochs_run) > max_epochs:
             raise ExerciseCheckFailed(f"{name}: trained {epochs_run} epochs, the budget is "
                                       f"{max_epochs}")
-        loss = float(np.mean(val_losses))
+        loss = float(np.mean(stream_token_losses(model, val_ids, batch_size=batch_size,
+                                                 seq_len=seq_len)))
+        result["loss"] = loss
         if not np.isfinite(loss) or loss > target:
             raise ExerciseCheckFailed(
                 f"{name}: {loss:.3f} nats/char on validation, the target is {target:.3f}. Hint: "
-                "what bought the most in the table above at this size?")
+                "which rows of the comparison table bought the most at this size?")
         passed(name, f"{loss:.3f} <= {target:.3f} nats/char with {params:,} parameters in "
                      f"{epochs_run} epochs")
 
-    use_if_solved(verify, model, model, what="model (it missed the target)")
-    return float(np.mean(val_losses))
+    use_if_solved(verify, train_fn, None, what="nothing (this exercise has no stand-in)")
+    return result.get("loss")
