@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnnbook.lm_data import NextTokenWindows, next_token_windows
+from rnnbook.lm_data import ContiguousStreams, NextTokenWindows, next_token_windows
 from rnnbook.training import compile_for_training, fit
 
 IDS = np.arange(50)
@@ -84,3 +84,59 @@ def test_fit_trains_on_the_dataset():
     assert result.history["val_loss"][-1] < result.history["val_loss"][0]
     assert result.best_value < 0.5  # the next id is a function of the current one
     assert result.tokens_per_s and result.tokens_per_s > 0
+
+
+# --------------------------------------------------------------------------- stateful streams
+def test_streams_continue_row_by_row():
+    ids = np.arange(1000)
+    ds = ContiguousStreams(ids, 4, 10)
+    assert ds.stream_len == 999 // 4 and len(ds) == ds.stream_len // 10
+    assert ds.scored_tokens == len(ds) * 40 and ds.tokens_per_batch == 40
+    for i in range(1, len(ds)):
+        prev_x, prev_y = ds[i - 1]
+        x, y = ds[i]
+        assert x.shape == y.shape == (4, 10) and x.dtype == np.int32
+        np.testing.assert_array_equal(y, x + 1)  # targets: the same text shifted by one
+        # row j of batch i starts right where row j of batch i-1 ended
+        np.testing.assert_array_equal(x[:, 0], prev_x[:, -1] + 1)
+        np.testing.assert_array_equal(x[:, 0], prev_y[:, -1])
+    # rows are disjoint streams in text order, each starting stream_len after the previous one
+    np.testing.assert_array_equal(ds[0][0][:, 0], np.arange(4) * ds.stream_len)
+    assert ds[len(ds) - 1][1].max() <= 999
+    with pytest.raises(IndexError):
+        ds[len(ds)]
+
+
+def test_streams_read_every_token_once():
+    ids = np.arange(401)  # 4 streams of exactly 100 inputs (+1 for the last target)
+    ds = ContiguousStreams(ids, 4, 20)
+    xs = np.concatenate([ds[i][0] for i in range(len(ds))], axis=1)
+    assert xs.shape == (4, 100)
+    np.testing.assert_array_equal(xs.reshape(-1), np.arange(400))
+
+
+def test_streams_random_offset_moves_the_cuts_not_the_length():
+    ids = np.arange(2000)
+    ds = ContiguousStreams(ids, 4, 10, random_offset=True, seed=0)
+    n = len(ds)
+    offsets = set()
+    for _ in range(8):
+        offsets.add(ds.offset)
+        assert 0 <= ds.offset < 10 and len(ds) == n
+        x, y = ds[n - 1]
+        assert y.max() <= 1999
+        np.testing.assert_array_equal(ds[1][0][:, 0], ds[0][0][:, -1] + 1)
+        ds.on_epoch_end()
+    assert len(offsets) > 1
+    fixed = ContiguousStreams(ids, 4, 10)
+    fixed.on_epoch_end()
+    assert fixed.offset == 0
+
+
+def test_streams_bad_arguments():
+    with pytest.raises(ValueError, match="too few"):
+        ContiguousStreams(np.arange(30), 4, 10)
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer"):
+        ContiguousStreams(IDS, 0, 5)
+    with pytest.raises(ValueError, match="1-D"):
+        ContiguousStreams(np.zeros((3, 30), int), 2, 5)

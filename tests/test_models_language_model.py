@@ -4,13 +4,19 @@ import keras
 import numpy as np
 import pytest
 
+from rnnbook.lm_data import ContiguousStreams
 from rnnbook.models import (
     LanguageModelStepper,
     ModelConfigError,
+    ResetStatesCallback,
     build_classifier,
     build_language_model,
+    copy_language_model,
     make_lm_step_model,
+    reset_lm_states,
+    stream_token_losses,
 )
+from rnnbook.training import fit
 
 VOCAB = 12
 
@@ -75,3 +81,102 @@ def test_language_model_rejects_bad_arguments():
         build_language_model(VOCAB, embedding_dim=4, cell="LSTMCell", units=3)
     with pytest.raises(ModelConfigError, match="`units` must be a positive integer, got -1"):
         build_language_model(VOCAB, embedding_dim=4, units=-1)
+
+
+# --------------------------------------------------------------------------- stateful training
+def _stateful_pair(cell="gru", num_layers=2, batch=3):
+    model = build_language_model(VOCAB, embedding_dim=6, cell=cell, units=8,
+                                 num_layers=num_layers)
+    stateful = copy_language_model(model, stateful_batch_size=batch)
+    return model, stateful
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "simple"])
+def test_stateful_model_carries_state_between_batches(cell):
+    model, stateful = _stateful_pair(cell)
+    x = np.random.default_rng(1).integers(1, VOCAB, size=(3, 12)).astype("int32")
+    whole = keras.ops.convert_to_numpy(model(x))
+    first = np.asarray(stateful.predict_on_batch(x[:, :5]))
+    second = np.asarray(stateful.predict_on_batch(x[:, 5:]))
+    # reading the halves one after the other == reading the whole sequence at once
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-5)
+    # without a reset the second half does not start from zero ...
+    again = np.asarray(stateful.predict_on_batch(x[:, 5:]))
+    fresh = keras.ops.convert_to_numpy(model(x[:, 5:]))
+    assert not np.allclose(again, fresh, atol=1e-4)
+    # ... after a reset it does
+    reset_lm_states(stateful)
+    np.testing.assert_allclose(np.asarray(stateful.predict_on_batch(x[:, 5:])), fresh, atol=1e-5)
+
+
+def test_stateful_model_needs_its_batch_size():
+    _, stateful = _stateful_pair(batch=3)
+    with pytest.raises(ValueError, match="batch size"):
+        stateful.predict_on_batch(np.ones((2, 4), "int32"))
+    with pytest.raises(ModelConfigError, match="stateful_batch_size"):
+        build_language_model(VOCAB, stateful_batch_size=0)
+
+
+def test_copy_keeps_weights_and_dropout():
+    model = build_language_model(VOCAB, embedding_dim=6, cell="lstm", units=8, num_layers=2,
+                                 dropout=0.25)
+    copy = copy_language_model(model)
+    assert copy.get_layer("dropout_2").rate == 0.25
+    x = np.random.default_rng(2).integers(1, VOCAB, size=(2, 7)).astype("int32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(x)),
+                               keras.ops.convert_to_numpy(model(x)), atol=1e-6)
+    # a stateful model's step model (for generation) runs at any batch size
+    stepper = LanguageModelStepper(copy_language_model(model, stateful_batch_size=4))
+    logits, states = stepper.step(np.array([1]), stepper.initial_state(1))
+    assert logits.shape == (1, VOCAB) and len(states) == 4
+
+
+def test_stream_token_losses_match_a_hand_computed_cross_entropy():
+    model = build_language_model(VOCAB, embedding_dim=6, cell="gru", units=8)
+    ids = np.random.default_rng(3).integers(1, VOCAB, size=2 * 30 + 1)
+    carried = stream_token_losses(model, ids, batch_size=2, seq_len=10)
+    windows = stream_token_losses(model, ids, batch_size=2, seq_len=10, carry_state=False)
+    assert carried.shape == windows.shape == (2, 30)
+    streams = np.stack([ids[:31], ids[30:61]])  # the two streams, with their last targets
+    logits = keras.ops.convert_to_numpy(model(streams[:, :-1].astype("int32")))
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -np.take_along_axis(log_p, streams[:, 1:, None], -1)[..., 0]
+    np.testing.assert_allclose(carried, expected, atol=1e-4)  # state carried across chunks
+    # independent windows: only the first chunk of each stream matches the whole-stream run
+    np.testing.assert_allclose(windows[:, :10], expected[:, :10], atol=1e-4)
+    assert not np.allclose(windows[:, 10:], expected[:, 10:], atol=1e-4)
+
+
+def test_stateful_fit_carries_state_within_an_epoch_and_resets_between():
+    batch, seq_len = 4, 5
+    ids = np.random.default_rng(5).integers(1, VOCAB, size=batch * 30 + 1)
+    model = build_language_model(VOCAB, embedding_dim=6, cell="lstm", units=8, num_layers=2,
+                                 stateful_batch_size=batch)
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    data = ContiguousStreams(ids, batch, seq_len)
+    seen = []
+
+    def state_norm():
+        return sum(float(np.abs(keras.ops.convert_to_numpy(v)).sum())
+                   for layer in (model.get_layer("rnn_1"), model.get_layer("rnn_2"))
+                   for v in layer.states)
+
+    class Spy(ResetStatesCallback):
+        def on_train_batch_begin(self, batch_index, logs=None):
+            seen.append(("train", batch_index, state_norm()))
+
+        def on_test_batch_begin(self, batch_index, logs=None):
+            seen.append(("test", batch_index, state_norm()))
+
+    result = fit(model, data, data, epochs=3, shuffle=False, callbacks=[Spy()])
+    assert len(seen) == 3 * 2 * len(data)
+    for kind, index, norm in seen:
+        if index == 0:
+            assert norm == 0.0, (kind, index)  # every epoch and every evaluation starts at zero
+        else:
+            assert norm > 0.0, (kind, index)  # later batches continue from the carried state
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    # evaluation inside fit scores the same streams as stream_token_losses
+    losses = stream_token_losses(model, ids, batch_size=batch, seq_len=seq_len)
+    np.testing.assert_allclose(losses.mean(), model.evaluate(data, verbose=0), rtol=1e-4)

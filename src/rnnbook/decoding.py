@@ -342,3 +342,24 @@ def beam_search(
         state = take_state(state, (np.arange(n)[:, None] * k + new_parent).reshape(-1))
     ranked = [sorted(h, key=lambda h: -h.score) for h in finished]
     return ranked if return_all else [h[0] for h in ranked]
+
+
+def top_p_filter(logits: np.ndarray, p: float) -> np.ndarray:
+    """Nucleus filter: keep the smallest set of most likely tokens whose probability reaches ``p``.
+
+    Returns the logits (``[V]`` or ``[B, V]``, float64) with every other token set to ``-inf``;
+    the most likely token is always kept. Holtzman et al. (2020), *The Curious Case of Neural
+    Text Degeneration*.
+    """
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be in (0, 1], got {p!r}")
+    logits = np.asarray(_to_numpy(logits), np.float64)
+    rows = np.atleast_2d(logits)
+    probs = np.exp(log_softmax(rows))
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    sorted_probs = np.take_along_axis(probs, order, axis=-1)
+    before = np.cumsum(sorted_probs, axis=-1) - sorted_probs  # mass of the better tokens
+    keep_sorted = before < p
+    keep = np.zeros_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    return np.where(keep, rows, -np.inf).reshape(logits.shape)

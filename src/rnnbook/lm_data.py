@@ -10,6 +10,11 @@ so an epoch sees each id once as a target.
   random start offset in ``[0, seq_len)`` and a new window order every epoch, so the model does
   not always see the text cut at the same places. Batches are full (the remainder is dropped), so
   every batch has the same shape and the backend compiles one training step.
+- :class:`ContiguousStreams`: batches for *stateful* training (truncated backpropagation through
+  time). The ids are cut into ``batch_size`` contiguous streams, one per batch row, and the
+  streams are read ``seq_len`` ids at a time, so row ``j`` of batch ``i`` continues row ``j`` of
+  batch ``i - 1``: a model that carries its recurrent state from one batch to the next reads each
+  stream from its start.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 
 from rnnbook.validation import positive_int as _positive_int
 
-__all__ = ["NextTokenWindows", "next_token_windows"]
+__all__ = ["ContiguousStreams", "NextTokenWindows", "next_token_windows"]
 
 
 def _as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -133,4 +138,76 @@ class NextTokenWindows(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         if self.shuffle or self.random_offset:
+            self._draw()
+
+
+class ContiguousStreams(keras.utils.PyDataset):
+    """Batches ``(x, y)`` ``[batch_size, seq_len]`` that continue each other row by row.
+
+    The ids (after an offset) are cut into ``batch_size`` streams of equal length ``stream_len``;
+    row ``j`` holds stream ``j`` and batch ``i`` its ids ``[i * seq_len, (i + 1) * seq_len)``
+    (targets shifted by one). Train with a stateful model, ``shuffle=False``, and reset the
+    states at the start of every epoch (see :class:`rnnbook.models.ResetStatesCallback`).
+
+    With ``random_offset`` every epoch starts the streams at a new offset in ``[0, seq_len)``,
+    drawn from a generator seeded by ``seed``, so the truncation points move between epochs;
+    every epoch has the same number of batches. Ids that do not fill a whole batch at the end of
+    the streams are dropped (at most ``batch_size * seq_len`` of them plus the offset).
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[int] | np.ndarray,
+        batch_size: int,
+        seq_len: int,
+        *,
+        random_offset: bool = False,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.ids = _as_ids(ids)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.seq_len = _positive_int("seq_len", seq_len)
+        self.random_offset = bool(random_offset)
+        self._rng = np.random.default_rng(seed)
+        max_offset = self.seq_len - 1 if self.random_offset else 0
+        # each stream needs stream_len inputs plus one more id for the last target
+        self.stream_len = (self.ids.size - max_offset - 1) // self.batch_size
+        self._num_batches = max(self.stream_len, 0) // self.seq_len
+        if self._num_batches == 0:
+            raise ValueError(
+                f"{self.ids.size} ids are too few for {self.batch_size} streams of at least "
+                f"seq_len={self.seq_len} (+1) ids each; lower batch_size or seq_len")
+        self.offset = 0
+        self._draw()
+
+    @property
+    def tokens_per_batch(self) -> int:
+        return self.batch_size * self.seq_len
+
+    @property
+    def num_batches(self) -> int:
+        return self._num_batches
+
+    @property
+    def scored_tokens(self) -> int:
+        """Targets in one pass over all batches."""
+        return self._num_batches * self.tokens_per_batch
+
+    def __len__(self) -> int:
+        return self._num_batches
+
+    def _draw(self) -> None:
+        self.offset = int(self._rng.integers(self.seq_len)) if self.random_offset else 0
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= index < self._num_batches:
+            raise IndexError(f"batch {index} out of range (0..{self._num_batches - 1})")
+        starts = self.offset + np.arange(self.batch_size) * self.stream_len + index * self.seq_len
+        windows = self.ids[starts[:, None] + np.arange(self.seq_len + 1)[None, :]]
+        return windows[:, :-1], windows[:, 1:]
+
+    def on_epoch_end(self) -> None:
+        if self.random_offset:
             self._draw()

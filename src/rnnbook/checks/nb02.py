@@ -1,8 +1,13 @@
 """Checks for the exercises of notebook 02 (character-level language model).
 
+Each ``check_*`` returns what the following cells use: the learner's answer when it passes,
+otherwise (after one printed line) the library's reference, via :func:`use_if_solved`; under
+``RNNBOOK_STRICT_CHECKS=1`` a failure raises :class:`ExerciseCheckFailed` instead. Usage in the
+notebook: ``top_p_filter = nb02.check_top_p_filter(top_p_filter)``.
+
 The reference answers come from the library: :mod:`rnnbook.metrics` (perplexity, bits per
 character), :mod:`rnnbook.ngram` (add-k probability) and :mod:`rnnbook.decoding` (the
-log-softmax that ``sample_next`` uses).
+log-softmax that ``sample_next`` uses, and the nucleus filter).
 """
 
 from __future__ import annotations
@@ -21,15 +26,57 @@ from rnnbook.checks._framework import (
     passed,
     run_learner,
     to_numpy,
+    use_if_solved,
 )
-from rnnbook.decoding import log_softmax
+from rnnbook.decoding import log_softmax, top_p_filter
 from rnnbook.metrics import bits_per_char, perplexity
 from rnnbook.ngram import add_k_probability
 
-__all__ = ["check_add_k_probability", "check_perplexity_and_bpc", "check_temperature_probs"]
+__all__ = [
+    "check_add_k_probability",
+    "check_budget_model",
+    "check_perplexity_and_bpc",
+    "check_temperature_probs",
+    "check_top_p_filter",
+]
 
 
-def check_perplexity_and_bpc(fn: Callable[[float], Any]) -> None:
+def _reference_perplexity_and_bpc(loss_nats: float) -> tuple[float, float]:
+    return float(perplexity(loss_nats)), float(bits_per_char(loss_nats))
+
+
+def _reference_add_k(text: str, context: str, char: str, vocab_size: int, k: float) -> float:
+    return add_k_probability(text, context, char, vocab_size=vocab_size, k=k)
+
+
+def _reference_temperature_probs(logits: Any, temperature: float) -> np.ndarray:
+    return np.exp(log_softmax(np.asarray(logits, np.float64) / temperature))
+
+
+def check_perplexity_and_bpc(fn: Callable[[float], Any]) -> Callable[[float], Any]:
+    """Check ``perplexity_and_bpc``; return it, or the library's version if it fails."""
+    return use_if_solved(verify_perplexity_and_bpc, fn, _reference_perplexity_and_bpc,
+                         what="perplexity and bits per character")
+
+
+def check_add_k_probability(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Check ``add_k_probability``; return it, or the library's version if it fails."""
+    return use_if_solved(verify_add_k_probability, fn, _reference_add_k,
+                         what="add-k probability")
+
+
+def check_temperature_probs(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Check ``temperature_probs``; return it, or the library's version if it fails."""
+    return use_if_solved(verify_temperature_probs, fn, _reference_temperature_probs,
+                         what="softmax with temperature")
+
+
+def check_top_p_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Check ``top_p_filter``; return it, or the library's version if it fails."""
+    return use_if_solved(verify_top_p_filter, fn, top_p_filter, what="nucleus filter")
+
+
+def verify_perplexity_and_bpc(fn: Callable[[float], Any]) -> None:
     """``fn(loss_nats) -> (perplexity, bits_per_char)`` for a mean cross-entropy in nats."""
     name = "perplexity_and_bpc"
     cases = [
@@ -58,7 +105,7 @@ def check_perplexity_and_bpc(fn: Callable[[float], Any]) -> None:
     passed(name, f"{len(cases)} cases")
 
 
-def check_add_k_probability(fn: Callable[..., Any]) -> None:
+def verify_add_k_probability(fn: Callable[..., Any]) -> None:
     """``fn(text, context, char, vocab_size, k) -> P(char | context)`` by add-k smoothing."""
     text = "to be, or not to be: that is the question"
     cases = [
@@ -71,13 +118,10 @@ def check_add_k_probability(fn: Callable[..., Any]) -> None:
         Case("k=0: the maximum-likelihood estimate", (text, "t", "h", 30, 0.0)),
     ]
 
-    def reference(seq: str, context: str, char: str, vocab_size: int, k: float) -> float:
-        return add_k_probability(seq, context, char, vocab_size=vocab_size, k=k)
-
-    check_cases("add_k_probability", fn, reference, cases, rtol=1e-9)
+    check_cases("add_k_probability", fn, _reference_add_k, cases, rtol=1e-9)
 
 
-def check_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
+def verify_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
     """``fn(logits, temperature) -> softmax(logits / temperature)`` over the last axis."""
     name = "temperature_probs"
     logits = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
@@ -91,9 +135,7 @@ def check_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
                                                                    0.1)),
     ]
 
-    def reference(x: np.ndarray, temperature: float) -> np.ndarray:
-        return np.exp(log_softmax(np.asarray(x, np.float64) / temperature))
-
+    reference = _reference_temperature_probs
     for case in cases:
         got = run_learner(fn, *case.args, case=case.name)
         label = f"{name}, case {case.name!r}"
@@ -112,3 +154,91 @@ def check_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
                 "(keepdims=True).")
         expect_close(label, arr, reference(*case.args), rtol=1e-6, atol=1e-12)
     passed(name, f"{len(cases)} cases")
+
+
+def verify_top_p_filter(fn: Callable[[np.ndarray, float], Any]) -> None:
+    """``fn(logits, p)``: logits with every token outside the nucleus set to ``-inf``."""
+    name = "top_p_filter"
+    logits = np.log(np.array([0.5, 0.05, 0.3, 0.15]))
+    cases = [
+        Case("p = 0.5: the top token alone reaches it", (logits, 0.5)),
+        Case("p = 0.6: needs the top two (0.5 + 0.3)", (logits, 0.6)),
+        Case("p = 0.9: three tokens (0.5 + 0.3 + 0.15 = 0.95)", (logits, 0.9)),
+        Case("p = 1.0: every token", (logits, 1.0)),
+        Case("p = 0.1, smaller than the top token: keep the top token", (logits, 0.1)),
+        Case("unnormalised logits (softmax first)", (np.array([2.0, 0.0, 1.0, -1.0]) + 7, 0.8)),
+        Case("a batch [2, 4]", (np.stack([logits, logits[::-1]]), 0.7)),
+    ]
+    hints = {
+        "too_many": "keep a token only while the probability of the tokens ranked above it is "
+                    "still below p (the last token kept is the one that reaches p)",
+        "too_few": "the token that makes the total reach p belongs to the nucleus",
+        "unnormalised": "turn the logits into probabilities with a softmax before adding them up",
+    }
+    for case in cases:
+        got = run_learner(fn, *case.args, case=case.name)
+        label = f"{name}, case {case.name!r}"
+        if got is None:
+            raise ExerciseCheckFailed(f"{label}: got None; did your function forget to `return`?")
+        arr = np.asarray(to_numpy(got), np.float64)
+        expected = top_p_filter(*case.args)
+        if arr.shape != expected.shape:
+            raise ExerciseCheckFailed(f"{label}: expected shape {expected.shape}, got {arr.shape}")
+        kept, want = np.isfinite(arr), np.isfinite(expected)
+        if not np.array_equal(kept, want):
+            extra, missing = int((kept & ~want).sum()), int((want & ~kept).sum())
+            hint = hints["too_many"] if extra else hints["too_few"]
+            if case.name.startswith("unnormalised"):
+                hint = hints["unnormalised"]
+            raise ExerciseCheckFailed(
+                f"{label}: kept {int(kept.sum())} tokens, expected {int(want.sum())} "
+                f"({extra} too many, {missing} missing). Hint: {hint}.")
+        if arr[kept].size and not np.allclose(arr[kept], expected[want], rtol=1e-6):
+            raise ExerciseCheckFailed(f"{label}: the kept tokens must keep their logits "
+                                      "unchanged; only the others become -inf")
+        if np.isnan(arr).any():
+            raise ExerciseCheckFailed(f"{label}: NaN in the result; use -np.inf for removed "
+                                      "tokens")
+    passed(name, f"{len(cases)} cases")
+
+
+def check_budget_model(train_fn: Callable[[], Any], val_ids: Any, *, target: float,
+                       max_params: int, max_epochs: int, batch_size: int = 32,
+                       seq_len: int = 100) -> float | None:
+    """Run ``train_fn() -> (model, epochs_trained)`` and check it against the budget.
+
+    The model is scored like every model of the notebook (per-token loss with the state carried,
+    :func:`rnnbook.models.stream_token_losses`); it passes with at most ``max_params``
+    parameters, ``max_epochs`` epochs and ``target`` nats/char. Returns the loss, or ``None``
+    when ``train_fn`` is not written yet (lenient mode; strict mode raises).
+    """
+    from rnnbook.models import stream_token_losses
+
+    name = "budget model"
+    result: dict[str, float] = {}
+
+    def verify(fn: Callable[[], Any]) -> None:
+        got = run_learner(fn, case="train within the budget")
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            raise ExerciseCheckFailed(f"{name}: return a pair (model, epochs_trained), got "
+                                      f"{type(got).__name__}")
+        model, epochs_run = got
+        params = int(model.count_params())
+        if params > max_params:
+            raise ExerciseCheckFailed(f"{name}: {params:,} parameters, the budget is "
+                                      f"{max_params:,}; use fewer units or layers")
+        if int(epochs_run) > max_epochs:
+            raise ExerciseCheckFailed(f"{name}: trained {epochs_run} epochs, the budget is "
+                                      f"{max_epochs}")
+        loss = float(np.mean(stream_token_losses(model, val_ids, batch_size=batch_size,
+                                                 seq_len=seq_len)))
+        result["loss"] = loss
+        if not np.isfinite(loss) or loss > target:
+            raise ExerciseCheckFailed(
+                f"{name}: {loss:.3f} nats/char on validation, the target is {target:.3f}. Hint: "
+                "which rows of the comparison table bought the most at this size?")
+        passed(name, f"{loss:.3f} <= {target:.3f} nats/char with {params:,} parameters in "
+                     f"{epochs_run} epochs")
+
+    use_if_solved(verify, train_fn, None, what="nothing (this exercise has no stand-in)")
+    return result.get("loss")

@@ -1,7 +1,8 @@
 """Model builders returning plain Keras 3 models (backend-agnostic: TensorFlow, JAX, PyTorch).
 
 - `build_recurrent_stack`, `make_embedding`: shared blocks (`recurrent.py`).
-- `build_language_model`, `make_lm_step_model`, `LanguageModelStepper` (`language_model.py`).
+- `build_language_model`, `make_lm_step_model`, `LanguageModelStepper`, stateful training helpers
+  (`language_model.py`).
 - `build_classifier` (`classifier.py`).
 - `build_tagger`, `CRFTagger`, `crf_decode`, `predict_tags` (`tagger.py`).
 - `build_seq2seq`, `Seq2Seq` (`seq2seq.py`).
@@ -10,8 +11,12 @@
 from rnnbook.models.classifier import build_classifier
 from rnnbook.models.language_model import (
     LanguageModelStepper,
+    ResetStatesCallback,
     build_language_model,
+    copy_language_model,
     make_lm_step_model,
+    reset_lm_states,
+    stream_token_losses,
 )
 from rnnbook.models.recurrent import (
     CELL_TYPES,
@@ -28,6 +33,7 @@ __all__ = [
     "CRFTagger",
     "LanguageModelStepper",
     "ModelConfigError",
+    "ResetStatesCallback",
     "Seq2Seq",
     "Seq2SeqStepper",
     "build_classifier",
@@ -35,9 +41,12 @@ __all__ = [
     "build_recurrent_stack",
     "build_seq2seq",
     "build_tagger",
+    "copy_language_model",
     "crf_decode",
     "make_embedding",
     "make_lm_step_model",
     "make_rnn_layer",
     "predict_tags",
+    "reset_lm_states",
+    "stream_token_losses",
 ]

@@ -1,4 +1,14 @@
-"""Many-to-many next-token language model and a stateful one-step model for generation."""
+"""Many-to-many next-token language model, stateful training helpers, and a one-step model.
+
+- `build_language_model`: token ids -> next-token logits; `stateful_batch_size=B` gives a model
+  whose recurrent layers carry their state from one batch of `B` rows to the next (truncated
+  backpropagation through time over `rnnbook.lm_data.ContiguousStreams`).
+- `ResetStatesCallback`, `reset_lm_states`: zero the carried states (each epoch, each evaluation).
+- `copy_language_model`: the same weights in a stateful or stateless model.
+- `stream_token_losses`: per-token losses over a text read as contiguous streams with the state
+  carried (how a stateful model is scored), or in independent windows (`carry_state=False`).
+- `make_lm_step_model`, `LanguageModelStepper`: one token per step, for generation.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,7 @@ import keras
 import numpy as np
 
 from rnnbook.models.recurrent import (
+    CELL_TYPES,
     ModelConfigError,
     check_cell,
     check_positive_int,
@@ -17,6 +28,29 @@ from rnnbook.models.recurrent import (
     num_states,
     resolve_embedding_dim,
 )
+
+
+def _carried_state_class(base: type[keras.layers.Layer]) -> type[keras.layers.Layer]:
+    """`base` whose stateful call starts from a *copy* of its state variables.
+
+    Keras' stateful RNN layers read their state variables as the initial state and overwrite
+    them in place after the loop. On PyTorch the fused GRU/LSTM loops keep the initial state for
+    the backward pass, and the in-place update then breaks autograd ("modified by an inplace
+    operation"); starting from a copy works on every backend and changes nothing else.
+    """
+
+    def call(self: Any, sequences: Any, initial_state: Any = None, mask: Any = None,
+             training: bool = False) -> Any:
+        if initial_state is None and self.stateful and self.states is not None:
+            initial_state = [keras.ops.copy(state) for state in self.states]
+        return base.call(self, sequences, initial_state=initial_state, mask=mask,
+                         training=training)
+
+    cls = type(f"Carried{base.__name__}", (base,), {"call": call, "__module__": __name__})
+    return keras.saving.register_keras_serializable("rnnbook")(cls)
+
+
+_CARRIED_TYPES = {name: _carried_state_class(cls) for name, cls in CELL_TYPES.items()}
 
 
 def build_language_model(
@@ -30,6 +64,7 @@ def build_language_model(
     embedding_matrix: Any | None = None,
     trainable_embedding: bool = True,
     mask_zero: bool = False,
+    stateful_batch_size: int | None = None,
     name: str = "language_model",
 ) -> keras.Model:
     """Token ids `[B, T]` → next-token logits `[B, T, vocab_size]`.
@@ -39,13 +74,24 @@ def build_language_model(
     training graph ignores the states) so that `make_lm_step_model` can reuse them, weights
     and all, with explicit initial states. `mask_zero=False` by default: contiguous text chunks
     have no padding, and unmasked layers keep the cuDNN path on every backend.
+
+    `dropout` is applied to the output of every recurrent layer (between layers and before the
+    output layer), not to the recurrent connections, which keeps the fast kernels.
+    `stateful_batch_size=B` fixes the batch size to `B` and makes the recurrent layers stateful:
+    the final state of each row becomes the initial state of the same row in the next batch
+    until `reset_lm_states` (or `ResetStatesCallback`) zeroes it.
     """
     vocab_size = check_positive_int("vocab_size", vocab_size)
-    check_cell(cell)
+    cell = check_cell(cell)
     num_layers = check_positive_int("num_layers", num_layers)
     dropout = check_rate("dropout", dropout)
     dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    stateful = stateful_batch_size is not None
+    if stateful:
+        batch = check_positive_int("stateful_batch_size", stateful_batch_size)
+        tokens = keras.Input(batch_shape=(batch, None), dtype="int32", name="tokens")
+    else:
+        tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = make_embedding(
         vocab_size,
         dim,
@@ -55,9 +101,13 @@ def build_language_model(
         name="embedding",
     )(tokens)
     for i in range(num_layers):
-        layer = make_rnn_layer(
-            cell, units, return_sequences=True, return_state=True, name=f"rnn_{i + 1}"
-        )
+        if stateful:
+            layer = _CARRIED_TYPES[cell](units, return_sequences=True, return_state=True,
+                                         stateful=True, name=f"rnn_{i + 1}")
+        else:
+            layer = make_rnn_layer(
+                cell, units, return_sequences=True, return_state=True, name=f"rnn_{i + 1}"
+            )
         x = layer(x)[0]
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
@@ -87,6 +137,90 @@ def _lm_parts(model: keras.Model) -> tuple[Any, list[Any], Any]:
             "(use build_language_model)."
         )
     return embedding, rnns, head
+
+
+def reset_lm_states(model: keras.Model) -> None:
+    """Zero the carried states of a stateful language model (no-op for a stateless one)."""
+    for layer in _lm_parts(model)[1]:
+        if layer.stateful:
+            layer.reset_state()
+
+
+class ResetStatesCallback(keras.callbacks.Callback):
+    """Zero a stateful language model's states at the start of every epoch and evaluation.
+
+    Each epoch then reads the streams from their start, and validation does not start from (or
+    leave behind) the state of the training text.
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        reset_lm_states(self.model)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        reset_lm_states(self.model)
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        reset_lm_states(self.model)
+
+
+def _cell_name(layer: Any) -> str:
+    for name, cls in CELL_TYPES.items():
+        if type(layer) in (cls, _CARRIED_TYPES[name]):
+            return name
+    raise ModelConfigError(f"unknown recurrent layer {type(layer).__name__}")
+
+
+def copy_language_model(model: keras.Model, *, stateful_batch_size: int | None = None
+                        ) -> keras.Model:
+    """A new language model with `model`'s architecture and weights, stateful or not.
+
+    Use it to generate from (or score window by window) a model trained statefully, or to score
+    a stateless model with its state carried (`stateful_batch_size=B`).
+    """
+    embedding, rnns, _ = _lm_parts(model)
+    try:
+        dropout = float(model.get_layer("dropout_1").rate)
+    except ValueError:
+        dropout = 0.0
+    copy = build_language_model(
+        int(embedding.input_dim), embedding_dim=int(embedding.output_dim),
+        cell=_cell_name(rnns[0]), units=int(rnns[0].units), num_layers=len(rnns),
+        dropout=dropout, mask_zero=bool(embedding.mask_zero),
+        stateful_batch_size=stateful_batch_size, name=model.name)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def stream_token_losses(
+    model: keras.Model,
+    ids: Any,
+    *,
+    batch_size: int,
+    seq_len: int,
+    carry_state: bool = True,
+) -> np.ndarray:
+    """Per-token cross-entropy (nats) `[batch_size, n]` of `model` on `ids`.
+
+    With `carry_state` the text is cut into `batch_size` contiguous streams
+    (`ContiguousStreams`) and read `seq_len` tokens at a time by a stateful copy of `model` that
+    carries its state from chunk to chunk: row `j` of the result is stream `j` in reading order.
+    Without it every chunk starts from a zero state (independent windows). Both score the same
+    targets, so the two means are directly comparable; the mean of the result is a per-token
+    average (every chunk is full, nothing is masked).
+    """
+    from rnnbook.lm_data import ContiguousStreams
+
+    data = ContiguousStreams(ids, batch_size, seq_len)
+    scorer = copy_language_model(model, stateful_batch_size=batch_size if carry_state else None)
+    reset_lm_states(scorer)
+    losses = []
+    for i in range(len(data)):
+        x, y = data[i]
+        logits = np.asarray(scorer.predict_on_batch(x), np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_z = np.log(np.exp(logits).sum(axis=-1))
+        losses.append(log_z - np.take_along_axis(logits, y[..., None].astype(np.int64), -1)[..., 0])
+    return np.concatenate(losses, axis=1)
 
 
 def make_lm_step_model(model: keras.Model) -> keras.Model:
@@ -128,6 +262,8 @@ class LanguageModelStepper:
     """
 
     def __init__(self, model: keras.Model) -> None:
+        if any(layer.stateful for layer in _lm_parts(model)[1]):
+            model = copy_language_model(model)  # the step model passes its states explicitly
         self.model = model
         self.step_model = make_lm_step_model(model)
         _, rnns, _ = _lm_parts(model)
