@@ -34,9 +34,10 @@ def _carried_state_class(base: type[keras.layers.Layer]) -> type[keras.layers.La
     """`base` whose stateful call starts from a *copy* of its state variables.
 
     Keras' stateful RNN layers read their state variables as the initial state and overwrite
-    them in place after the loop. On PyTorch the fused GRU/LSTM loops keep the initial state for
-    the backward pass, and the in-place update then breaks autograd ("modified by an inplace
-    operation"); starting from a copy works on every backend and changes nothing else.
+    them in place after the loop (here they are tracked weights, see `_create_state_variables`).
+    On PyTorch the fused GRU/LSTM loops keep the initial state for the backward pass, and the
+    in-place update then breaks autograd ("modified by an inplace operation"); starting from a
+    copy works on every backend and changes nothing else.
     """
 
     def call(self: Any, sequences: Any, initial_state: Any = None, mask: Any = None,
@@ -46,7 +47,19 @@ def _carried_state_class(base: type[keras.layers.Layer]) -> type[keras.layers.La
         return base.call(self, sequences, initial_state=initial_state, mask=mask,
                          training=training)
 
-    cls = type(f"Carried{base.__name__}", (base,), {"call": call, "__module__": __name__})
+    def _create_state_variables(self: Any, batch_size: int) -> None:
+        # Keras creates its state variables untracked, so JAX's compiled train/predict steps
+        # never hand their new values back and every batch starts from zero again; as tracked
+        # non-trainable weights they are carried on every backend.
+        self.states = [
+            self.add_weight(shape=tuple(int(d) for d in state.shape), initializer="zeros",
+                            trainable=False, name=f"rnn_state_{i}")
+            for i, state in enumerate(self.get_initial_state(batch_size))
+        ]
+
+    cls = type(f"Carried{base.__name__}", (base,), {
+        "call": call, "_create_state_variables": _create_state_variables, "__module__": __name__,
+    })
     return keras.saving.register_keras_serializable("rnnbook")(cls)
 
 
@@ -187,7 +200,10 @@ def copy_language_model(model: keras.Model, *, stateful_batch_size: int | None =
         cell=_cell_name(rnns[0]), units=int(rnns[0].units), num_layers=len(rnns),
         dropout=dropout, mask_zero=bool(embedding.mask_zero),
         stateful_batch_size=stateful_batch_size, name=model.name)
-    copy.set_weights(model.get_weights())
+    for target, source in zip(copy.trainable_weights, model.trainable_weights, strict=True):
+        # trainable only (a stateful model also holds its carried states); through NumPy, so the
+        # two models never share a buffer that JAX may donate to a compiled step
+        target.assign(keras.ops.convert_to_numpy(source))
     return copy
 
 
