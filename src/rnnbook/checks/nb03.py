@@ -23,13 +23,13 @@ import numpy as np
 
 from rnnbook.checks._framework import (
     ExerciseCheckFailed,
-    use_if_solved,
     compare_arrays,
     expect_close,
     expect_shape,
     passed,
     run_learner,
     to_numpy,
+    use_if_solved,
 )
 
 __all__ = [
@@ -373,7 +373,8 @@ def _verify_pooled_classifier(build: Callable[[int, int, int], Any]) -> None:
     passed(name, f"padding-invariant, learns the toy task (validation accuracy {acc:.2f})")
 
 
-def check_pooled_classifier(build: Callable[[int, int, int], Any]) -> Callable[[int, int, int], Any]:
+def check_pooled_classifier(build: Callable[[int, int, int], Any]
+                            ) -> Callable[[int, int, int], Any]:
     """Check ``build_pooled_classifier``; return it, or rnnbook's ``build_classifier`` with
     ``bidirectional=True, pooling="max_mean"``."""
     return use_if_solved(_verify_pooled_classifier, build, _reference_pooled_classifier,
