@@ -109,3 +109,14 @@ def test_transfer_copies_language_model_weights(bidirectional):
     wrong = build_classifier(VOCAB, embedding_dim=6, units=7)
     with pytest.raises(ValueError, match="rnn_1 \\(forward\\) shapes differ"):
         transfer_lm_weights(wrong, fwd)
+
+
+def test_pooled_classifier_saves_and_reloads(tmp_path):
+    model = build_classifier(VOCAB, embedding_dim=6, units=5, bidirectional=True,
+                             pooling="max_mean", embedding_dropout=0.1, dropout=0.2)
+    ids = np.array([[5, 9, 2, 7, 0, 0], [4, 0, 0, 0, 0, 0]], np.int32)
+    path = tmp_path / "pooled.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert reloaded.get_layer("pooling").modes == ("max", "mean")
+    np.testing.assert_allclose(_np(reloaded(ids)), _np(model(ids)), atol=1e-6)
