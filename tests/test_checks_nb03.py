@@ -1,10 +1,17 @@
 """Tests for rnnbook.checks.nb03: each check passes a correct answer, and fails the stub and a
 plausible mistake with a message that says what is wrong."""
 
+import keras
 import numpy as np
 import pytest
 
 from rnnbook.checks import ExerciseCheckFailed, nb03
+
+
+@pytest.fixture(autouse=True)
+def _strict(monkeypatch):
+    """Failures raise (as in the solution notebooks); the lenient tests unset it."""
+    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
 
 
 def stub(*args, **kwargs):
@@ -154,3 +161,139 @@ def test_embedding_matrix_all_zeros():
 def test_embedding_matrix_wrong_shape():
     with pytest.raises(ExerciseCheckFailed, match="wrong shape"):
         nb03.check_embedding_matrix(lambda tokens, glove, dim: np.zeros((dim, len(tokens))))
+
+
+# --------------------------------------------------------------------------- returned functions
+def test_checks_return_the_learners_function_when_it_passes():
+    assert nb03.check_padding_mask(padding_mask) is padding_mask
+    assert nb03.check_embedding_matrix(embedding_matrix) is embedding_matrix
+
+
+def test_lenient_check_returns_a_working_reference(monkeypatch, capsys):
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
+    ids = np.array([[3, 4, 0], [5, 0, 0]])
+    reference = nb03.check_padding_mask(stub)
+    out = capsys.readouterr().out
+    assert "✗ stub: you have not written this yet" in out
+    assert "cells below use the library's padding mask" in out
+    np.testing.assert_array_equal(reference(ids), ids != 0)
+    outputs = np.random.default_rng(0).normal(size=(2, 3, 4))
+    last = nb03.check_last_real_output(stub)(outputs, ids)
+    np.testing.assert_allclose(last, outputs[[0, 1], [1, 0]], atol=1e-6)
+    accuracy = nb03.check_accuracy_from_logits(stub)
+    assert accuracy(np.array([1.0, -2.0, 0.5]), np.array([1, 1, 0])) == pytest.approx(1 / 3)
+    matrix = nb03.check_embedding_matrix(stub)(["<pad>", "a"], {"a": np.ones(2)}, 2)
+    np.testing.assert_array_equal(matrix, [[0, 0], [1, 1]])
+
+
+# --------------------------------------------------------------------------- max/mean pooling
+def masked_max_mean(outputs, mask):
+    m = np.asarray(mask, bool)[..., None]
+    mx = np.where(m, outputs, -np.inf).max(axis=1)
+    mean = (outputs * m).sum(axis=1) / m.sum(axis=1)
+    return np.concatenate([mx, mean], axis=-1)
+
+
+def test_masked_max_mean_correct(capsys):
+    assert nb03.check_masked_max_mean(masked_max_mean) is masked_max_mean
+    assert "✓ masked_max_mean: correct" in capsys.readouterr().out
+
+
+def test_masked_max_mean_stub():
+    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
+        nb03.check_masked_max_mean(stub)
+
+
+def test_masked_max_mean_pools_the_padding_too():
+    def plain(outputs, mask):
+        return np.concatenate([outputs.max(axis=1), outputs.mean(axis=1)], axis=-1)
+
+    with pytest.raises(ExerciseCheckFailed, match="pooled over every step, padding included"):
+        nb03.check_masked_max_mean(plain)
+
+
+def test_masked_max_mean_divides_by_the_full_length():
+    def wrong_mean(outputs, mask):
+        m = np.asarray(mask, bool)[..., None]
+        mx = np.where(m, outputs, -np.inf).max(axis=1)
+        return np.concatenate([mx, (outputs * m).mean(axis=1)], axis=-1)
+
+    with pytest.raises(ExerciseCheckFailed, match="the mean over the real"):
+        nb03.check_masked_max_mean(wrong_mean)
+
+
+def test_masked_max_mean_wrong_order():
+    def mean_first(outputs, mask):
+        h = outputs.shape[-1]
+        pooled = masked_max_mean(outputs, mask)
+        return np.concatenate([pooled[:, h:], pooled[:, :h]], axis=-1)
+
+    with pytest.raises(ExerciseCheckFailed, match="the max over the real steps"):
+        nb03.check_masked_max_mean(mean_first)
+
+
+# --------------------------------------------------------------------------- pooled classifier
+class _MaxMean(keras.layers.Layer):
+    def __init__(self, masked=True, **kwargs):
+        super().__init__(**kwargs)
+        self.masked = masked
+        self.supports_masking = True
+
+    def call(self, x, mask=None):
+        if mask is None or not self.masked:
+            mask = keras.ops.ones(keras.ops.shape(x)[:2], "bool")
+        m = keras.ops.expand_dims(keras.ops.cast(mask, x.dtype), -1)
+        mx = keras.ops.max(x + (m - 1.0) * 1e9, axis=1)
+        mean = keras.ops.sum(x * m, axis=1) / keras.ops.sum(m, axis=1)
+        return keras.ops.concatenate([mx, mean], axis=-1)
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+
+def _builder(masked=True, mask_zero=True):
+    def build_pooled_classifier(vocab_size, embedding_dim, units):
+        tokens = keras.Input(shape=(None,), dtype="int32")
+        x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero)(tokens)
+        x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True))(x)
+        x = _MaxMean(masked)(x)
+        return keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(x))
+    return build_pooled_classifier
+
+
+def test_pooled_classifier_correct(capsys):
+    build = _builder()
+    assert nb03.check_pooled_classifier(build) is build
+    assert "✓ build_pooled_classifier: correct" in capsys.readouterr().out
+
+
+def test_pooled_classifier_stub():
+    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
+        nb03.check_pooled_classifier(stub)
+
+
+def test_pooled_classifier_ignoring_the_mask_fails():
+    with pytest.raises(ExerciseCheckFailed, match="prediction changes when padding is added"):
+        nb03.check_pooled_classifier(_builder(masked=False))
+
+
+def test_pooled_classifier_logit_output_fails():
+    def logits(vocab_size, embedding_dim, units):
+        tokens = keras.Input(shape=(None,), dtype="int32")
+        x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(tokens)
+        x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True))(x)
+        return keras.Model(tokens, keras.layers.Dense(1)(_MaxMean()(x)) * 100.0)
+
+    with pytest.raises(ExerciseCheckFailed, match="must be probabilities"):
+        nb03.check_pooled_classifier(logits)
+
+
+def test_pooled_classifier_not_a_model():
+    with pytest.raises(ExerciseCheckFailed, match="return a keras.Model"):
+        nb03.check_pooled_classifier(lambda v, d, u: None)
+
+
+def test_pooled_classifier_reference_used_when_lenient(monkeypatch):
+    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
+    model = nb03.check_pooled_classifier(stub)(30, 4, 3)
+    assert model.get_layer("pooling").modes == ("max", "mean")

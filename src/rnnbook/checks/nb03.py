@@ -1,10 +1,15 @@
 """Checks for notebook 03 (IMDB sentiment): padding masks, the many-to-one read-out, accuracy
-from logits and a GloVe embedding matrix.
+from logits, a GloVe embedding matrix, masked max/mean pooling and a pooled classifier.
 
 Every reference answer comes from Keras or from ``rnnbook`` itself, never from a copy of the
 solution: the mask from ``Embedding(mask_zero=True)``, the final state from a masked Keras LSTM,
-the accuracy from ``keras.metrics.BinaryAccuracy`` and the matrix from
-``rnnbook.datasets.glove.build_matrix`` reading a GloVe-format file.
+the accuracy from ``keras.metrics.BinaryAccuracy``, the matrix from
+``rnnbook.datasets.glove.build_matrix`` reading a GloVe-format file, the pooling from
+``rnnbook.layers.MaskedTimePooling``.
+
+Each ``check_*`` returns what the notebook's later cells use: the learner's function when it
+passes, else (outside strict mode, see :func:`rnnbook.checks.use_if_solved`) the library's
+reference, with one line saying so.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from rnnbook.checks._framework import (
     passed,
     run_learner,
     to_numpy,
+    use_if_solved,
 )
 
 __all__ = [
     "check_accuracy_from_logits",
     "check_embedding_matrix",
     "check_last_real_output",
+    "check_masked_max_mean",
     "check_padding_mask",
+    "check_pooled_classifier",
 ]
 
 # Right-padded id batches (0 = <pad>): mixed lengths, a full row, a one-token row.
@@ -46,7 +54,7 @@ def _fail(name: str, message: str) -> ExerciseCheckFailed:
 
 
 # --------------------------------------------------------------------------- padding mask
-def check_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> None:
+def _verify_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> None:
     """``padding_mask(ids)`` must equal the mask of ``Embedding(mask_zero=True)``: bool ``[B, T]``,
     True where there is a real token."""
     from rnnbook.models import make_embedding
@@ -92,7 +100,7 @@ def _lstm_reference(ids: np.ndarray, seed: int, dim: int = 3, units: int = 4
     return outputs, final
 
 
-def check_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+def _verify_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """``last_real_output(outputs, ids)`` picks, per row, the output at the last real token.
 
     The expected answer is what a Keras LSTM returns as its final output when it is given the
@@ -123,7 +131,7 @@ def _accuracy_reference(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(to_numpy(metric.result()))
 
 
-def check_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
+def _verify_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
                                ) -> None:
     """``accuracy_from_logits(logits, labels)`` must equal ``keras.metrics.BinaryAccuracy`` on
     ``sigmoid(logits)``: a logit above 0 means "positive"."""
@@ -168,7 +176,7 @@ def _glove_reference(tokens: list[str], glove: dict[str, np.ndarray], dim: int) 
         return build_matrix(path, tokens, dim, oov_scale=0.0, lowercase_fallback=False).matrix
 
 
-def check_embedding_matrix(
+def _verify_embedding_matrix(
     embedding_matrix: Callable[[list[str], dict[str, np.ndarray], int], Any]
 ) -> None:
     """``embedding_matrix(tokens, glove, dim)``: row i is ``glove[tokens[i]]``, or zeros when the
@@ -199,3 +207,176 @@ def check_embedding_matrix(
                                   f"{np.round(np.asarray(arr[i], np.float64), 4).tolist()}")
         compare_arrays(label, got, expected, rtol=1e-6, atol=1e-7)
     passed(name, "matches rnnbook.datasets.glove.build_matrix")
+
+
+# --------------------------------------------------------------------------- references
+def _reference_padding_mask(ids: Any) -> np.ndarray:
+    """The mask ``Embedding(mask_zero=True)`` computes."""
+    from rnnbook.models import make_embedding
+
+    return to_numpy(make_embedding(int(np.max(ids)) + 1, 1, mask_zero=True).compute_mask(
+        np.asarray(ids)))
+
+
+def _reference_last_real_output(outputs: Any, ids: Any) -> np.ndarray:
+    """``rnnbook.layers.length_aware.at_step`` at each row's last real step."""
+    from rnnbook.layers.length_aware import at_step
+
+    lengths = (np.asarray(ids) != 0).sum(axis=1).astype("int32")
+    return to_numpy(at_step(np.asarray(outputs, "float32"), lengths - 1))
+
+
+def _reference_embedding_matrix(tokens: list[str], glove: dict[str, np.ndarray], dim: int
+                                ) -> np.ndarray:
+    return _glove_reference(list(tokens), glove, dim)
+
+
+def _reference_masked_max_mean(outputs: Any, mask: Any) -> np.ndarray:
+    from rnnbook.layers import MaskedTimePooling
+
+    return to_numpy(MaskedTimePooling(("max", "mean"))(np.asarray(outputs, "float32"),
+                                                       mask=np.asarray(mask, bool)))
+
+
+def _reference_pooled_classifier(vocab_size: int, embedding_dim: int, units: int) -> Any:
+    from rnnbook.models import build_classifier
+
+    return build_classifier(vocab_size, embedding_dim=embedding_dim, units=units,
+                            bidirectional=True, pooling="max_mean")
+
+
+# --------------------------------------------------------------------------- public checks
+def check_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """Check ``padding_mask`` (see :func:`_verify_padding_mask`); return it, or the reference."""
+    return use_if_solved(_verify_padding_mask, padding_mask, _reference_padding_mask,
+                         what="padding mask (Embedding(mask_zero=True).compute_mask)")
+
+
+def check_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]
+                           ) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """Check ``last_real_output``; return it, or the reference."""
+    return use_if_solved(_verify_last_real_output, last_real_output, _reference_last_real_output,
+                         what="read-out at the last real token")
+
+
+def check_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
+                               ) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """Check ``accuracy_from_logits``; return it, or the reference."""
+    return use_if_solved(_verify_accuracy_from_logits, accuracy_from_logits,
+                         lambda lg, lb: _accuracy_reference(np.asarray(lg), np.asarray(lb)),
+                         what="accuracy (keras.metrics.BinaryAccuracy)")
+
+
+def check_embedding_matrix(embedding_matrix: Callable[[list[str], dict[str, np.ndarray], int], Any]
+                           ) -> Callable[[list[str], dict[str, np.ndarray], int], Any]:
+    """Check ``embedding_matrix``; return it, or the reference."""
+    return use_if_solved(_verify_embedding_matrix, embedding_matrix, _reference_embedding_matrix,
+                         what="embedding matrix (rnnbook.datasets.glove.build_matrix)")
+
+
+# --------------------------------------------------------------------------- max/mean pooling
+def _verify_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """``masked_max_mean(outputs [B, T, H], mask [B, T])`` → ``[B, 2H]``: the max over the real
+    steps, then the mean over them, as ``MaskedTimePooling(("max", "mean"))``."""
+    name = "masked_max_mean"
+    rng = np.random.default_rng(11)
+    negative = -np.abs(rng.normal(size=(2, 6, 3))).astype("float32")
+    negative[:, 4:] = 0.0  # padding outputs of 0 beat every real (negative) value in a plain max
+    big_padding = rng.normal(size=(3, 5, 2)).astype("float32")
+    big_padding[0, 2:] = 50.0
+    cases = {
+        "mixed lengths": (rng.normal(size=(3, 5, 4)).astype("float32"),
+                          np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], bool)),
+        "negative outputs, zero padding": (negative, np.array([[1, 1, 1, 1, 0, 0]] * 2, bool)),
+        "large values on padding": (big_padding, np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1],
+                                                           [1, 1, 1, 0, 0]], bool)),
+    }
+    for case, (outputs, mask) in cases.items():
+        got = run_learner(masked_max_mean, outputs, mask, case=case)
+        if got is None:
+            raise _fail(name, "got None; did your function forget to `return` its result?")
+        expected = _reference_masked_max_mean(outputs, mask)
+        arr = to_numpy(got)
+        h = outputs.shape[-1]
+        expect_shape(f"{name}, case {case!r}", arr, expected.shape)
+        plain = np.concatenate([outputs.max(axis=1), outputs.mean(axis=1)], axis=-1)
+        if not np.allclose(arr, expected, atol=1e-5) and np.allclose(arr, plain, atol=1e-5):
+            raise _fail(name, f"case {case!r}: you pooled over every step, padding included; "
+                              "only the steps where the mask is True may enter the max and mean")
+        if not np.allclose(arr[:, :h], expected[:, :h], atol=1e-5):
+            raise _fail(name, f"case {case!r}: the first {h} columns (the max over the real "
+                              "steps) differ")
+        if not np.allclose(arr[:, h:], expected[:, h:], atol=1e-5):
+            raise _fail(name, f"case {case!r}: the last {h} columns (the mean over the real "
+                              "steps: divide by each row's number of real steps) differ")
+    passed(name, "matches rnnbook.layers.MaskedTimePooling(('max', 'mean'))")
+
+
+def check_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], Any]
+                          ) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """Check ``masked_max_mean``; return it, or the reference."""
+    return use_if_solved(_verify_masked_max_mean, masked_max_mean, _reference_masked_max_mean,
+                         what="pooling (rnnbook.layers.MaskedTimePooling)")
+
+
+# --------------------------------------------------------------------------- pooled classifier
+def _toy_reviews(n: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded ids in [4, 30); label 1 iff token 3 occurs, placed in the MIDDLE of the
+    review, far from both ends (a last-state reader must carry it across many steps)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(4, 30, size=(n, length)).astype("int32")
+    y = rng.integers(0, 2, size=n)
+    lengths = rng.integers(length // 2, length + 1, size=n)
+    for i in range(n):
+        if y[i]:
+            x[i, rng.integers(lengths[i] // 3, 2 * lengths[i] // 3)] = 3
+        x[i, lengths[i]:] = 0
+    return x, y.astype("float32")
+
+
+def _verify_pooled_classifier(build: Callable[[int, int, int], Any]) -> None:
+    """``build(vocab_size, embedding_dim, units)`` returns a Keras model: ids ``[B, T]`` →
+    ``p(positive)`` ``[B, 1]``, unchanged by padding, that learns a toy task whose evidence
+    sits in the middle of long reviews."""
+    import keras
+
+    name = "build_pooled_classifier"
+    keras.utils.set_random_seed(0)
+    model = run_learner(build, 30, 8, 8)
+    if not isinstance(model, keras.Model):
+        raise _fail(name, f"return a keras.Model, got {type(model).__name__}")
+    ids = np.array([[5, 9, 2, 7, 0, 0], [4, 0, 0, 0, 0, 0], [3, 8, 8, 6, 1, 12]], np.int32)
+    out = to_numpy(model(ids))
+    if out.shape != (3, 1):
+        raise _fail(name, f"the model must map ids [3, 6] to probabilities [3, 1], got "
+                          f"{out.shape}")
+    if np.any(out < 0) or np.any(out > 1):
+        raise _fail(name, "outputs must be probabilities in [0, 1]: end with a Dense(1) layer "
+                          "with a sigmoid")
+    padded = to_numpy(model(np.pad(ids, ((0, 0), (0, 30)))))
+    if not np.allclose(out, padded, atol=1e-5):
+        raise _fail(name, "the prediction changes when padding is added: the embedding must "
+                          "emit a mask (mask_zero=True) and the pooling must honour it")
+    first = to_numpy(model(np.array([[6, 9, 2, 7]], np.int32)))
+    if np.allclose(first, to_numpy(model(np.array([[5, 9, 2, 7]], np.int32))), atol=1e-7):
+        raise _fail(name, "changing the first token does not change the output")
+    x, y = _toy_reviews(512, 60, seed=1)
+    x_val, y_val = _toy_reviews(256, 60, seed=2)
+    model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=8, batch_size=32, verbose=0)
+    acc = float(np.mean((to_numpy(model.predict(x_val, verbose=0)).ravel() > 0.5) == y_val))
+    if acc < 0.9:
+        raise _fail(name, f"after 8 epochs on the toy task (label = 'token 3 occurs somewhere "
+                          f"in the middle') validation accuracy is {acc:.2f}, expected >= 0.90; "
+                          "pool the recurrent outputs over time (max and mean) rather than "
+                          "reading only the final state")
+    passed(name, f"padding-invariant, learns the toy task (validation accuracy {acc:.2f})")
+
+
+def check_pooled_classifier(build: Callable[[int, int, int], Any]
+                            ) -> Callable[[int, int, int], Any]:
+    """Check ``build_pooled_classifier``; return it, or rnnbook's ``build_classifier`` with
+    ``bidirectional=True, pooling="max_mean"``."""
+    return use_if_solved(_verify_pooled_classifier, build, _reference_pooled_classifier,
+                         what="classifier (build_classifier(bidirectional=True, "
+                              "pooling='max_mean'))")

@@ -6,13 +6,18 @@ from typing import Any
 
 import keras
 
+from rnnbook.layers.pooling import MaskedTimePooling
 from rnnbook.models.recurrent import (
+    ModelConfigError,
     build_recurrent_stack,
     check_positive_int,
     check_rate,
     make_embedding,
     resolve_embedding_dim,
 )
+
+POOLINGS: dict[str, tuple[str, ...]] = {
+    "last": (), "max": ("max",), "mean": ("mean",), "max_mean": ("max", "mean")}
 
 
 def build_classifier(
@@ -30,6 +35,8 @@ def build_classifier(
     mask: bool = True,
     length_aware: bool = False,
     num_classes: int = 1,
+    pooling: str = "last",
+    embedding_dropout: float = 0.0,
     name: str = "classifier",
 ) -> keras.Model:
     """Token ids `[B, T]` (right-padded with 0) → class probabilities.
@@ -54,11 +61,19 @@ def build_classifier(
         length_aware: honour the mask through `LengthAwareRNN` (same numbers, but JAX and
             PyTorch keep their fused kernels); needs right-padded input.
         num_classes: 1 for binary, else the number of classes.
+        pooling: what the output layer reads: `"last"` the top layer's final state(s); `"max"`,
+            `"mean"` or `"max_mean"` the max and/or mean of its outputs over the real time steps
+            (`MaskedTimePooling`), so the verdict can come from anywhere in a long review.
+        embedding_dropout: rate of *word* dropout on the embeddings: during training each token's
+            whole vector is zeroed with this probability (one draw per token, as in ULMFiT).
         name: model name.
     """
     vocab_size = check_positive_int("vocab_size", vocab_size)
     num_classes = check_positive_int("num_classes", num_classes)
     dropout = check_rate("dropout", dropout)
+    embedding_dropout = check_rate("embedding_dropout", embedding_dropout)
+    if pooling not in POOLINGS:
+        raise ModelConfigError(f"`pooling` must be one of {sorted(POOLINGS)}, got {pooling!r}.")
     dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = make_embedding(
@@ -69,6 +84,9 @@ def build_classifier(
         mask_zero=mask,
         name="embedding",
     )(tokens)
+    if embedding_dropout > 0:
+        x = keras.layers.Dropout(embedding_dropout, noise_shape=(None, None, 1),
+                                 name="embedding_dropout")(x)
     x = build_recurrent_stack(
         x,
         cell=cell,
@@ -77,9 +95,11 @@ def build_classifier(
         bidirectional=bidirectional,
         merge_mode=merge_mode,
         dropout=dropout,
-        return_sequences=False,
+        return_sequences=pooling != "last",
         length_aware=length_aware and mask,
     )
+    if pooling != "last":
+        x = MaskedTimePooling(POOLINGS[pooling], name="pooling")(x)
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     activation = "sigmoid" if num_classes == 1 else "softmax"
