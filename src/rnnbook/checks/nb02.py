@@ -22,6 +22,7 @@ from rnnbook.checks._framework import (
     Case,
     ExerciseCheckFailed,
     check_cases,
+    exercise_check,
     expect_close,
     passed,
     run_learner,
@@ -53,30 +54,8 @@ def _reference_temperature_probs(logits: Any, temperature: float) -> np.ndarray:
     return np.exp(log_softmax(np.asarray(logits, np.float64) / temperature))
 
 
-def check_perplexity_and_bpc(fn: Callable[[float], Any]) -> Callable[[float], Any]:
-    """Check ``perplexity_and_bpc``; return it, or the library's version if it fails."""
-    return use_if_solved(verify_perplexity_and_bpc, fn, _reference_perplexity_and_bpc,
-                         what="perplexity and bits per character")
-
-
-def check_add_k_probability(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Check ``add_k_probability``; return it, or the library's version if it fails."""
-    return use_if_solved(verify_add_k_probability, fn, _reference_add_k,
-                         what="add-k probability")
-
-
-def check_temperature_probs(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Check ``temperature_probs``; return it, or the library's version if it fails."""
-    return use_if_solved(verify_temperature_probs, fn, _reference_temperature_probs,
-                         what="softmax with temperature")
-
-
-def check_top_p_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Check ``top_p_filter``; return it, or the library's version if it fails."""
-    return use_if_solved(verify_top_p_filter, fn, top_p_filter, what="nucleus filter")
-
-
-def verify_perplexity_and_bpc(fn: Callable[[float], Any]) -> None:
+@exercise_check("_reference_perplexity_and_bpc", what="perplexity and bits per character")
+def check_perplexity_and_bpc(fn: Callable[[float], Any]) -> Any:
     """``fn(loss_nats) -> (perplexity, bits_per_char)`` for a mean cross-entropy in nats."""
     name = "perplexity_and_bpc"
     cases = [
@@ -105,7 +84,8 @@ def verify_perplexity_and_bpc(fn: Callable[[float], Any]) -> None:
     passed(name, f"{len(cases)} cases")
 
 
-def verify_add_k_probability(fn: Callable[..., Any]) -> None:
+@exercise_check("_reference_add_k", what="add-k probability")
+def check_add_k_probability(fn: Callable[..., Any]) -> Any:
     """``fn(text, context, char, vocab_size, k) -> P(char | context)`` by add-k smoothing."""
     text = "to be, or not to be: that is the question"
     cases = [
@@ -121,7 +101,8 @@ def verify_add_k_probability(fn: Callable[..., Any]) -> None:
     check_cases("add_k_probability", fn, _reference_add_k, cases, rtol=1e-9)
 
 
-def verify_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
+@exercise_check("_reference_temperature_probs", what="softmax with temperature")
+def check_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> Any:
     """``fn(logits, temperature) -> softmax(logits / temperature)`` over the last axis."""
     name = "temperature_probs"
     logits = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
@@ -156,7 +137,8 @@ def verify_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> None:
     passed(name, f"{len(cases)} cases")
 
 
-def verify_top_p_filter(fn: Callable[[np.ndarray, float], Any]) -> None:
+@exercise_check("top_p_filter", what="nucleus filter")
+def check_top_p_filter(fn: Callable[[np.ndarray, float], Any]) -> Any:
     """``fn(logits, p)``: logits with every token outside the nucleus set to ``-inf``."""
     name = "top_p_filter"
     logits = np.log(np.array([0.5, 0.05, 0.3, 0.15]))

@@ -24,12 +24,12 @@ import numpy as np
 from rnnbook.checks._framework import (
     ExerciseCheckFailed,
     compare_arrays,
+    exercise_check,
     expect_close,
     expect_shape,
     passed,
     run_learner,
     to_numpy,
-    use_if_solved,
 )
 
 __all__ = [
@@ -54,7 +54,11 @@ def _fail(name: str, message: str) -> ExerciseCheckFailed:
 
 
 # --------------------------------------------------------------------------- padding mask
-def _verify_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> None:
+@exercise_check(
+    "_reference_padding_mask",
+    what="padding mask (Embedding(mask_zero=True).compute_mask)",
+)
+def check_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> Any:
     """``padding_mask(ids)`` must equal the mask of ``Embedding(mask_zero=True)``: bool ``[B, T]``,
     True where there is a real token."""
     from rnnbook.models import make_embedding
@@ -87,8 +91,8 @@ def _lstm_reference(ids: np.ndarray, seed: int, dim: int = 3, units: int = 4
     matrix = rng.normal(size=(vocab, dim)).astype("float32")
     masked = make_embedding(vocab, dim, matrix=matrix, mask_zero=True)
     unmasked = make_embedding(vocab, dim, matrix=matrix, mask_zero=False)
-    seq_layer = keras.layers.LSTM(units, return_sequences=True)
-    last_layer = keras.layers.LSTM(units)
+    seq_layer = keras.layers.LSTM(units, return_sequences=True, dtype="float32")
+    last_layer = keras.layers.LSTM(units, dtype="float32")
     for layer in (seq_layer, last_layer):
         layer.build((None, None, dim))
     weights = [rng.normal(scale=0.5, size=w.shape).astype("float32")
@@ -100,7 +104,8 @@ def _lstm_reference(ids: np.ndarray, seed: int, dim: int = 3, units: int = 4
     return outputs, final
 
 
-def _verify_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+@exercise_check("_reference_last_real_output", what="read-out at the last real token")
+def check_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]) -> Any:
     """``last_real_output(outputs, ids)`` picks, per row, the output at the last real token.
 
     The expected answer is what a Keras LSTM returns as its final output when it is given the
@@ -131,8 +136,12 @@ def _accuracy_reference(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(to_numpy(metric.result()))
 
 
-def _verify_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
-                               ) -> None:
+@exercise_check(
+    lambda lg, lb: _accuracy_reference(np.asarray(lg), np.asarray(lb)),
+    what="accuracy (keras.metrics.BinaryAccuracy)",
+)
+def check_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
+                               ) -> Any:
     """``accuracy_from_logits(logits, labels)`` must equal ``keras.metrics.BinaryAccuracy`` on
     ``sigmoid(logits)``: a logit above 0 means "positive"."""
     name = "accuracy_from_logits"
@@ -176,9 +185,13 @@ def _glove_reference(tokens: list[str], glove: dict[str, np.ndarray], dim: int) 
         return build_matrix(path, tokens, dim, oov_scale=0.0, lowercase_fallback=False).matrix
 
 
-def _verify_embedding_matrix(
+@exercise_check(
+    "_reference_embedding_matrix",
+    what="embedding matrix (rnnbook.datasets.glove.build_matrix)",
+)
+def check_embedding_matrix(
     embedding_matrix: Callable[[list[str], dict[str, np.ndarray], int], Any]
-) -> None:
+) -> Any:
     """``embedding_matrix(tokens, glove, dim)``: row i is ``glove[tokens[i]]``, or zeros when the
     token has no vector (as ``load_glove_matrix`` does for ``<pad>`` and the other reserved ids)."""
     name = "embedding_matrix"
@@ -246,36 +259,11 @@ def _reference_pooled_classifier(vocab_size: int, embedding_dim: int, units: int
 
 
 # --------------------------------------------------------------------------- public checks
-def check_padding_mask(padding_mask: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
-    """Check ``padding_mask`` (see :func:`_verify_padding_mask`); return it, or the reference."""
-    return use_if_solved(_verify_padding_mask, padding_mask, _reference_padding_mask,
-                         what="padding mask (Embedding(mask_zero=True).compute_mask)")
-
-
-def check_last_real_output(last_real_output: Callable[[np.ndarray, np.ndarray], Any]
-                           ) -> Callable[[np.ndarray, np.ndarray], Any]:
-    """Check ``last_real_output``; return it, or the reference."""
-    return use_if_solved(_verify_last_real_output, last_real_output, _reference_last_real_output,
-                         what="read-out at the last real token")
-
-
-def check_accuracy_from_logits(accuracy_from_logits: Callable[[np.ndarray, np.ndarray], Any]
-                               ) -> Callable[[np.ndarray, np.ndarray], Any]:
-    """Check ``accuracy_from_logits``; return it, or the reference."""
-    return use_if_solved(_verify_accuracy_from_logits, accuracy_from_logits,
-                         lambda lg, lb: _accuracy_reference(np.asarray(lg), np.asarray(lb)),
-                         what="accuracy (keras.metrics.BinaryAccuracy)")
-
-
-def check_embedding_matrix(embedding_matrix: Callable[[list[str], dict[str, np.ndarray], int], Any]
-                           ) -> Callable[[list[str], dict[str, np.ndarray], int], Any]:
-    """Check ``embedding_matrix``; return it, or the reference."""
-    return use_if_solved(_verify_embedding_matrix, embedding_matrix, _reference_embedding_matrix,
-                         what="embedding matrix (rnnbook.datasets.glove.build_matrix)")
 
 
 # --------------------------------------------------------------------------- max/mean pooling
-def _verify_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+@exercise_check("_reference_masked_max_mean", what="pooling (rnnbook.layers.MaskedTimePooling)")
+def check_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], Any]) -> Any:
     """``masked_max_mean(outputs [B, T, H], mask [B, T])`` → ``[B, 2H]``: the max over the real
     steps, then the mean over them, as ``MaskedTimePooling(("max", "mean"))``."""
     name = "masked_max_mean"
@@ -312,13 +300,6 @@ def _verify_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], 
     passed(name, "matches rnnbook.layers.MaskedTimePooling(('max', 'mean'))")
 
 
-def check_masked_max_mean(masked_max_mean: Callable[[np.ndarray, np.ndarray], Any]
-                          ) -> Callable[[np.ndarray, np.ndarray], Any]:
-    """Check ``masked_max_mean``; return it, or the reference."""
-    return use_if_solved(_verify_masked_max_mean, masked_max_mean, _reference_masked_max_mean,
-                         what="pooling (rnnbook.layers.MaskedTimePooling)")
-
-
 # --------------------------------------------------------------------------- pooled classifier
 def _toy_reviews(n: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Right-padded ids in [4, 30); label 1 iff token 3 occurs, placed in the MIDDLE of the
@@ -334,7 +315,12 @@ def _toy_reviews(n: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return x, y.astype("float32")
 
 
-def _verify_pooled_classifier(build: Callable[[int, int, int], Any]) -> None:
+@exercise_check(
+    "_reference_pooled_classifier",
+    what="classifier (build_classifier(bidirectional=True, "
+                              "pooling='max_mean'))",
+)
+def check_pooled_classifier(build: Callable[[int, int, int], Any]) -> Any:
     """``build(vocab_size, embedding_dim, units)`` returns a Keras model: ids ``[B, T]`` →
     ``p(positive)`` ``[B, 1]``, unchanged by padding, that learns a toy task whose evidence
     sits in the middle of long reviews."""
@@ -373,10 +359,3 @@ def _verify_pooled_classifier(build: Callable[[int, int, int], Any]) -> None:
     passed(name, f"padding-invariant, learns the toy task (validation accuracy {acc:.2f})")
 
 
-def check_pooled_classifier(build: Callable[[int, int, int], Any]
-                            ) -> Callable[[int, int, int], Any]:
-    """Check ``build_pooled_classifier``; return it, or rnnbook's ``build_classifier`` with
-    ``bidirectional=True, pooling="max_mean"``."""
-    return use_if_solved(_verify_pooled_classifier, build, _reference_pooled_classifier,
-                         what="classifier (build_classifier(bidirectional=True, "
-                              "pooling='max_mean'))")
