@@ -4,19 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import stub
 
 from rnnbook.checks import ExerciseCheckFailed, nb02
 from rnnbook.decoding import top_p_filter
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    """Failures raise (as in the solution notebooks); the lenient fallback is tested below."""
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 # ----------------------------------------------------------------- perplexity and bpc

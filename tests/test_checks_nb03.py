@@ -4,18 +4,9 @@ plausible mistake with a message that says what is wrong."""
 import keras
 import numpy as np
 import pytest
+from conftest import stub
 
 from rnnbook.checks import ExerciseCheckFailed, nb03
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    """Failures raise (as in the solution notebooks); the lenient tests unset it."""
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 # --------------------------------------------------------------------------- padding_mask

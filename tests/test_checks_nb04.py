@@ -3,20 +3,11 @@ plausible mistake with a message that says what is wrong."""
 
 import numpy as np
 import pytest
+from conftest import stub
 from scipy.special import logsumexp
 
 from rnnbook.checks import ExerciseCheckFailed, nb04
 from rnnbook.tagging import iob2_spans
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    """The failure cases below need the check to raise, as it does in the solution notebooks."""
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 # --------------------------------------------------------------------------- spans

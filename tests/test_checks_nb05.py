@@ -3,18 +3,9 @@ plausible mistake with a message that says what is wrong."""
 
 import numpy as np
 import pytest
+from conftest import stub
 
 from rnnbook.checks import ExerciseCheckFailed, nb05
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    """The failure cases below need the check to raise, as it does in the solution notebooks."""
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def shift_targets(full):
