@@ -118,6 +118,19 @@ def split_validation(labels: np.ndarray, val_size: int, seed: int
     return train_idx, val_idx
 
 
+def unsup_available(*, registry: Registry | None = None) -> bool:
+    """Whether ``load_imdb(include_unsup=True)`` can read the unlabelled reviews here.
+
+    False only when the form found on this machine holds the labelled reviews alone (the GPU
+    run's staged copy, ``mirror-labeled``); with nothing local, the upstream archive that would be
+    downloaded holds them. Looks at local files only, no network.
+    """
+    from rnnbook.datasets.resolver import plan
+
+    found = plan(NAME, registry=registry)
+    return not found.complete or bool(found.form.by_role("unsup") or found.form.by_role("all"))
+
+
 def load_imdb(*, val_size: int = 5000, seed: int = 42, include_unsup: bool = False,
               registry: Registry | None = None) -> ImdbData:
     """IMDB reviews: train (25,000 minus ``val_size``), a seeded stratified val, test (25,000).
