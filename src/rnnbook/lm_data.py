@@ -67,7 +67,38 @@ def next_token_windows(
     return windows[:, :-1], windows[:, 1:]
 
 
-class NextTokenWindows(keras.utils.PyDataset):
+class _TokenBatches(keras.utils.PyDataset):
+    """What both batchers share: the ids, the batch shape, the offset generator, the length."""
+
+    def __init__(self, ids: Sequence[int] | np.ndarray, seq_len: int, batch_size: int, *,
+                 random_offset: bool, seed: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ids = _as_ids(ids)
+        self.seq_len = _positive_int("seq_len", seq_len)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.random_offset = bool(random_offset)
+        self._rng = np.random.default_rng(seed)
+        self._num_batches = 0
+        self.offset = 0
+
+    @property
+    def max_offset(self) -> int:
+        """The largest start offset an epoch may draw (0 without ``random_offset``)."""
+        return self.seq_len - 1 if self.random_offset else 0
+
+    @property
+    def tokens_per_batch(self) -> int:
+        return self.batch_size * self.seq_len
+
+    @property
+    def num_batches(self) -> int:
+        return self._num_batches
+
+    def __len__(self) -> int:
+        return self._num_batches
+
+
+class NextTokenWindows(_TokenBatches):
     """Training batches ``(x, y)`` of shape ``[batch_size, seq_len]`` from one id sequence.
 
     With ``shuffle`` the window order is shuffled and, with ``random_offset``, the windows start at
@@ -90,17 +121,12 @@ class NextTokenWindows(keras.utils.PyDataset):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.ids = _as_ids(ids)
-        self.seq_len = _positive_int("seq_len", seq_len)
-        self.batch_size = _positive_int("batch_size", batch_size)
+        super().__init__(ids, seq_len, batch_size, random_offset=random_offset, seed=seed,
+                         **kwargs)
         self.shuffle = bool(shuffle)
-        self.random_offset = bool(random_offset)
         self.drop_remainder = bool(drop_remainder)
-        self._rng = np.random.default_rng(seed)
         # windows available at the largest offset, so every epoch has the same count
-        max_offset = self.seq_len - 1 if self.random_offset else 0
-        self.num_windows = max((self.ids.size - max_offset - 1) // self.seq_len, 0)
+        self.num_windows = max((self.ids.size - self.max_offset - 1) // self.seq_len, 0)
         batches = (self.num_windows // self.batch_size if self.drop_remainder
                    else math.ceil(self.num_windows / self.batch_size))
         if batches == 0:
@@ -108,20 +134,8 @@ class NextTokenWindows(keras.utils.PyDataset):
                 f"{self.ids.size} ids give {self.num_windows} windows of seq_len={self.seq_len}, "
                 f"not enough for one batch of {self.batch_size}")
         self._num_batches = batches
-        self.offset = 0
         self.order = np.arange(self.num_windows)
         self._draw()
-
-    @property
-    def tokens_per_batch(self) -> int:
-        return self.batch_size * self.seq_len
-
-    @property
-    def num_batches(self) -> int:
-        return self._num_batches
-
-    def __len__(self) -> int:
-        return self._num_batches
 
     def _draw(self) -> None:
         self.offset = int(self._rng.integers(self.seq_len)) if self.random_offset else 0
@@ -141,7 +155,7 @@ class NextTokenWindows(keras.utils.PyDataset):
             self._draw()
 
 
-class ContiguousStreams(keras.utils.PyDataset):
+class ContiguousStreams(_TokenBatches):
     """Batches ``(x, y)`` ``[batch_size, seq_len]`` that continue each other row by row.
 
     The ids (after an offset) are cut into ``batch_size`` streams of equal length ``stream_len``;
@@ -165,38 +179,21 @@ class ContiguousStreams(keras.utils.PyDataset):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.ids = _as_ids(ids)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.seq_len = _positive_int("seq_len", seq_len)
-        self.random_offset = bool(random_offset)
-        self._rng = np.random.default_rng(seed)
-        max_offset = self.seq_len - 1 if self.random_offset else 0
+        super().__init__(ids, seq_len, batch_size, random_offset=random_offset, seed=seed,
+                         **kwargs)
         # each stream needs stream_len inputs plus one more id for the last target
-        self.stream_len = (self.ids.size - max_offset - 1) // self.batch_size
+        self.stream_len = (self.ids.size - self.max_offset - 1) // self.batch_size
         self._num_batches = max(self.stream_len, 0) // self.seq_len
         if self._num_batches == 0:
             raise ValueError(
                 f"{self.ids.size} ids are too few for {self.batch_size} streams of at least "
                 f"seq_len={self.seq_len} (+1) ids each; lower batch_size or seq_len")
-        self.offset = 0
         self._draw()
-
-    @property
-    def tokens_per_batch(self) -> int:
-        return self.batch_size * self.seq_len
-
-    @property
-    def num_batches(self) -> int:
-        return self._num_batches
 
     @property
     def scored_tokens(self) -> int:
         """Targets in one pass over all batches."""
         return self._num_batches * self.tokens_per_batch
-
-    def __len__(self) -> int:
-        return self._num_batches
 
     def _draw(self) -> None:
         self.offset = int(self._rng.integers(self.seq_len)) if self.random_offset else 0
