@@ -1,8 +1,7 @@
 """Every student notebook runs end to end with every exercise left unsolved, on the hand-made
 sample data at the smoke profile: each check prints one line and hands the library's reference to
 the cells below, so "Run All" reaches the end. Marked ``student`` (scripts/run_tests.sh runs these
-as their own step); a notebook whose checks are still old style (they raise instead of returning
-a reference) is an expected failure until it is converted."""
+as their own step)."""
 
 from __future__ import annotations
 
@@ -24,18 +23,17 @@ STUB = "raise NotImplementedError()"
 pytestmark = pytest.mark.student
 
 
-def _old_style(path: Path) -> bool:
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
+def test_every_check_call_keeps_what_it_returns(path: Path):
+    """``x = nbNN.check_x(x)``: a bare call would discard the reference an unsolved exercise
+    falls back to, and the cells after it would fail."""
     nb = nbformat.read(path, as_version=4)
-    return any(c.cell_type == "code" and OLD_STYLE_CHECK.search(c.source) for c in nb.cells)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    bare = [source for source in code if OLD_STYLE_CHECK.search(source)]
+    assert not bare, f"{path.name}: {bare}"
 
 
-def _param(path: Path):
-    marks = [pytest.mark.xfail(reason="its checks raise instead of returning the reference "
-                                      "(not converted to use_if_solved yet)", strict=True)]
-    return pytest.param(path, id=path.name, marks=marks if _old_style(path) else [])
-
-
-@pytest.mark.parametrize("path", [_param(p) for p in STUDENT])
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
 def test_student_notebook_runs_unsolved_on_samples(path: Path, tmp_path, monkeypatch):
     for key, value in {"RNNBOOK_PROFILE": "smoke", "RNNBOOK_SAMPLES": "1",
                        "RNNBOOK_RESULTS_DIR": str(tmp_path / "results"),
