@@ -236,7 +236,8 @@ def test_one_checkout_root_for_data_results_and_registry(monkeypatch):
     assert root is not None and (root / "pyproject.toml").is_file()
     assert ds.registry.default_registry_path() == root / "datasets" / "registry.toml"
     assert ds.data_dir() == root / "datasets"
-    assert rnnbook.paths.results_dir() == root / "results"
+    assert rnnbook.paths.results_dir() == root / "build" / "results"  # hand runs
+    assert rnnbook.paths.committed_results_dir() == root / "results"
 
 
 # ----------------------------------------------------------------------------- resolution order
