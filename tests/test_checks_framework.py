@@ -14,7 +14,7 @@ def test_use_if_solved_returns_answer_or_reference(monkeypatch, capsys):
     bad = lambda x: x
     assert use_if_solved(_check, bad, ref, what="double") is ref
     out = capsys.readouterr().out
-    assert "✗ double: expected 4" in out and "library's double" in out
+    assert "✗ double: expected 4" in out and "library's reference (double)" in out
 
 def test_strict_checks_raise(monkeypatch):
     monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
@@ -40,7 +40,7 @@ def test_exercise_check_decorates_a_check_into_answer_or_reference(monkeypatch, 
     good = lambda x: 2 * x  # noqa: E731
     assert check_double(good) is good
     assert check_double(lambda x: x) is _later_reference  # looked up by name when called
-    assert "reference double" in capsys.readouterr().out
+    assert "library's reference (double)" in capsys.readouterr().out
 
 
 def _later_reference(x):

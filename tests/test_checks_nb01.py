@@ -279,7 +279,7 @@ def test_unsolved_exercise_returns_the_reference_and_says_so(name, monkeypatch, 
     assert got is getattr(nb01, f"reference_{name}")
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("✗ stub: you have not written this yet")
-    assert out[1] == (f"→ The cells below use the library's reference {name} until this check "
+    assert out[1] == (f"→ The cells below use the library's reference ({name}) until this check "
                       "passes.")
 
 

@@ -149,7 +149,7 @@ def test_checks_return_the_answer_or_the_reference(monkeypatch, capsys):
     assert fallback is not stub
     assert fallback(math.log(4)) == pytest.approx((4.0, 2.0))
     out = capsys.readouterr().out
-    assert "✗" in out and "library's perplexity and bits per character" in out
+    assert "✗" in out and "library's reference (perplexity and bits per character)" in out
     fallback = nb02.check_top_p_filter(stub)
     assert fallback is top_p_filter
     temp = nb02.check_temperature_probs(stub)

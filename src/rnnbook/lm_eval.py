@@ -23,9 +23,8 @@ def _blocks(losses: Any, block: int) -> np.ndarray:
         raise ValueError(f"losses must be a non-empty [n] or [streams, n] array, got {arr.shape}")
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block <= 0:
         raise ValueError(f"block must be a positive integer, got {block!r}")
+    block = min(block, arr.shape[1])  # a stream shorter than a block is one block
     per_row = arr.shape[1] // block
-    if per_row == 0:
-        raise ValueError(f"block={block} is longer than the {arr.shape[1]} tokens of a stream")
     return arr[:, : per_row * block].reshape(-1, block).mean(axis=1)
 
 

@@ -75,7 +75,8 @@ def use_if_solved(
         if strict_checks():
             raise
         print(f"✗ {failure}")
-        print(f"→ The cells below use the library's {what} until this check passes.")
+        what = what.removeprefix("reference ")
+        print(f"→ The cells below use the library's reference ({what}) until this check passes.")
         return reference
     return answer
 
