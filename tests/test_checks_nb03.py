@@ -288,3 +288,16 @@ def test_pooled_classifier_reference_used_when_lenient(monkeypatch):
     monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
     model = nb03.check_pooled_classifier(stub)(30, 4, 3)
     assert model.get_layer("pooling").modes == ("max", "mean")
+
+
+def test_masked_max_mean_check_holds_under_mixed_precision():
+    """The GPU run may set a mixed global policy; the check's reference still pools in float32,
+    so a correct NumPy answer passes."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        assert nb03.check_masked_max_mean(masked_max_mean) is masked_max_mean  # NumPy, float64
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

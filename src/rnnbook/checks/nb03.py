@@ -247,8 +247,8 @@ def _reference_embedding_matrix(tokens: list[str], glove: dict[str, np.ndarray],
 def _reference_masked_max_mean(outputs: Any, mask: Any) -> np.ndarray:
     from rnnbook.layers import MaskedTimePooling
 
-    return to_numpy(MaskedTimePooling(("max", "mean"))(np.asarray(outputs, "float32"),
-                                                       mask=np.asarray(mask, bool)))
+    pooling = MaskedTimePooling(("max", "mean"), dtype="float32")  # float32 under any policy
+    return to_numpy(pooling(np.asarray(outputs, "float32"), mask=np.asarray(mask, bool)))
 
 
 def _reference_pooled_classifier(vocab_size: int, embedding_dim: int, units: int) -> Any:
