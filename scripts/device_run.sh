@@ -4,11 +4,14 @@
 # `bash scripts/device_stage.sh`; then one device call (see the README):
 #   command: bash scripts/device_run.sh     carry: [".whl", ".stage"]     timeout_s: 600
 # It installs the carried wheels into /tmp/rnnbook-site, reads the data from .stage/datasets (the
-# ordinary resolver, sha256-checked), times a few shapes on JAX and on PyTorch (float32), then the
-# faster backend in mixed_float16, runs the notebooks on the fastest (backend, precision), then
-# the bench grid, and writes to $OUT: run.log and workbook-run.tar.gz (executed notebooks,
+# ordinary resolver, sha256-checked), times a few shapes on JAX and on PyTorch (float32), runs
+# every notebook at once (RNNBOOK_JOBS, one kernel each: small recurrent models leave most of the
+# GPU idle) on the faster backend in float32, then the bench grid and the pick shapes in
+# mixed_float16, and writes to $OUT: run.log and workbook-run.tar.gz (executed notebooks,
 # results/*.json, bench.json, docs/). Every step's time limit comes out of one deadline
-# (RNNBOOK_DEADLINE_S, default 560 s), so the call ends inside the device's 600 s with its files.
+# (RNNBOOK_DEADLINE_S, default 570 s), so the call ends inside the device's 600 s with its files;
+# a notebook still running at its deadline comes back as far as it got (its epoch times size the
+# `full` profile).
 # Rehearse on a CPU with a Python 3.12 environment that has what the device image has:
 #   PYTHON=/path/py312/bin/python RNNBOOK_PROFILE=smoke RNNBOOK_BENCH_GRID=tiny \
 #     RNNBOOK_PICK_GRID=tiny OUT=build/device-rehearsal bash scripts/device_run.sh
@@ -19,9 +22,10 @@ OUT=${OUT:-build/device-run}
 PROFILE=${RNNBOOK_PROFILE:-full}
 GRID=${RNNBOOK_BENCH_GRID:-full}
 PICK_GRID=${RNNBOOK_PICK_GRID:-pick}
-DEADLINE_S=${RNNBOOK_DEADLINE_S:-560}
-PICK_BUDGET_S=${RNNBOOK_PICK_BUDGET_S:-60}  # per backend and precision tried
-BENCH_RESERVE_S=${RNNBOOK_BENCH_RESERVE_S:-90}  # kept back from the notebooks for the bench
+DEADLINE_S=${RNNBOOK_DEADLINE_S:-570}
+PICK_BUDGET_S=${RNNBOOK_PICK_BUDGET_S:-40}  # per backend and precision tried
+JOBS=${RNNBOOK_JOBS:-6}  # notebooks run at once
+BENCH_RESERVE_S=${RNNBOOK_BENCH_RESERVE_S:-120}  # kept back from the notebooks for the bench
 work="$OUT/work"
 mkdir -p "$work"
 exec > >(tee "$OUT/run.log") 2>&1
@@ -35,7 +39,9 @@ site=/tmp/rnnbook-site
   --target "$site" .whl/*.whl || exit 1
 export PYTHONPATH="$site:$PWD/src" PYTHONUNBUFFERED=1 RNNBOOK_DATA_MIRROR="$PWD/.stage/datasets"
 export RNNBOOK_DATA_DIR=/tmp/rnnbook-cache RNNBOOK_PROFILE="$PROFILE"
-export XLA_PYTHON_CLIENT_MEM_FRACTION=0.45  # JAX and PyTorch share the GPU in the bench
+# JAX takes GPU memory as it needs it, up to a share: several notebooks and the bench's
+# PyTorch reference share the GPU.
+export XLA_PYTHON_CLIENT_PREALLOCATE=false XLA_PYTHON_CLIENT_MEM_FRACTION=0.45
 rnnbook() { "$PY" -m rnnbook.cli "$@"; }
 if "$PY" -c "import tensorflow" 2>/dev/null; then echo "note: TensorFlow is importable here"; fi
 
@@ -56,23 +62,22 @@ if [ -z "$backend" ]; then
   backend=$(rnnbook bench --fastest "$work"/pick-*-float32.json | cut -d' ' -f1)
   backend=${backend:-jax}
 fi
-if [ -z "$precision" ]; then
-  pick "$backend" mixed_float16
-  precision=$(rnnbook bench --fastest "$work"/pick-"$backend"-*.json | cut -d' ' -f2)
-  precision=${precision:-float32}
-fi
+precision=${precision:-float32}  # reference results in float32; mixed precision is benched
 echo "notebooks run on: $backend, $precision"
 
 budget=$(left "$BENCH_RESERVE_S")
-stamp "notebooks at profile $PROFILE on $backend, $precision (at most $budget s)"
-KERAS_BACKEND=$backend RNNBOOK_PRECISION=$precision timeout "$budget" "$PY" -m rnnbook.cli run \
-  --profile "$PROFILE" --backend "$backend" --out "$work" --timeout "$budget"
+stamp "notebooks at profile $PROFILE on $backend, $precision, $JOBS at once (at most $budget s)"
+KERAS_BACKEND=$backend RNNBOOK_PRECISION=$precision timeout $((budget + 20)) "$PY" -m rnnbook.cli \
+  run --profile "$PROFILE" --backend "$backend" --out "$work" --jobs "$JOBS" --deadline "$budget"
 echo "rnnbook run exit status: $?"
 
-budget=$(left 25)
+budget=$(left 60)  # the rest: the pick shapes in mixed_float16
 stamp "rnnbook bench --grid $GRID on $backend, $precision (rows are saved as they come; $budget s)"
 KERAS_BACKEND=$backend timeout "$budget" "$PY" -m rnnbook.cli bench --grid "$GRID" \
   --precision "$precision" --out "$work/bench.json" --merge
+if [ "$precision" = float32 ] && [ "$(left 15)" -gt 20 ]; then
+  PICK_BUDGET_S=$(left 15) pick "$backend" mixed_float16
+fi
 for f in "$work"/pick-*.json; do  # keep the other backend's pick rows too
   [ -f "$f" ] && "$PY" - "$work/bench.json" "$f" <<'PYEOF'
 import sys

@@ -93,8 +93,9 @@ def test_rnnbook_run_in_place_is_the_only_writer_of_committed_results(monkeypatc
 
     seen = {}
 
-    def fake_run(notebooks, out_dir, *, variables, in_place, timeout_s):
+    def fake_run(notebooks, out_dir, *, variables, in_place, **options):
         seen[in_place] = variables["RNNBOOK_RESULTS_DIR"]
+        seen["options"] = options
         return []
 
     monkeypatch.setattr(workbook, "run_workbook", fake_run)
@@ -103,6 +104,18 @@ def test_rnnbook_run_in_place_is_the_only_writer_of_committed_results(monkeypatc
         cli.main(["run", "--only", "01", "--profile", "smoke", "--out", str(tmp_path), *extra])
     assert seen[False] == str(tmp_path.resolve() / "results")
     assert seen[True] == str(REPO / "results")
+    assert seen["options"] == {"timeout_s": 3600, "jobs": 1, "deadline_s": None}, "in order"
+
+
+@pytest.mark.parametrize("option, value", [("--jobs", "0"), ("--deadline", "-5"),
+                                           ("--timeout", "soon")])
+def test_rnnbook_run_refuses_a_count_that_is_not_positive(option, value, capsys):
+    from rnnbook import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["run", option, value])
+    assert f"argument {option}: expected a whole number of at least 1, got '{value}'" in (
+        capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True),

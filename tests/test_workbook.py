@@ -1,5 +1,7 @@
 """The main job's runner: finds notebooks, executes them headless, reports failures."""
 
+import time
+
 import nbformat
 import pytest
 
@@ -49,6 +51,38 @@ def test_run_workbook_executes_with_the_variables_and_records_failures(tmp_path,
     captured = capfd.readouterr()
     assert "TCP" not in captured.err + captured.out
     assert "Parent appears to have exited" not in captured.err + captured.out
+
+
+def test_parallel_run_keeps_order_and_writes_a_notebook_stopped_at_the_deadline(tmp_path):
+    quick = _notebook(tmp_path / "00_quick.ipynb",
+                      "import os\nprint(os.environ['RNNBOOK_PROFILE'])")
+    slow = _notebook(tmp_path / "01_slow.ipynb", "print('started')", "import time\ntime.sleep(60)",
+                     "print('never')")
+    lines = []
+    start = time.monotonic()
+    runs = workbook.run_workbook(
+        [quick, slow], tmp_path / "out", variables={"RNNBOOK_PROFILE": "smoke"},
+        timeout_s=120, jobs=2, deadline_s=15,
+        log=lambda *a, **k: lines.append(" ".join(map(str, a))),
+    )
+    assert time.monotonic() - start < 50, "the deadline stopped the sleeping cell"
+    assert [r.notebook.name for r in runs] == ["00_quick.ipynb", "01_slow.ipynb"]
+    assert runs[0].ok and not runs[1].ok
+    assert runs[1].error == "stopped at the run's deadline (in code cell 2)"
+    executed = nbformat.read(tmp_path / "out" / "notebooks" / "01_slow.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "started", "what ran is kept"
+    assert executed.cells[2].outputs == []
+    quick_out = nbformat.read(tmp_path / "out" / "notebooks" / "00_quick.ipynb", as_version=4)
+    assert quick_out.cells[0].outputs[0]["text"].strip() == "smoke", "variables reach each job"
+    assert any("01_slow.ipynb" in line and "FAILED" in line for line in lines)
+
+
+def test_cell_timeout_is_the_nearer_of_the_cell_limit_and_the_deadline():
+    now = time.time()
+    assert workbook._cell_timeout(120, None) == 120
+    assert workbook._cell_timeout(120, now + 3600) == 120
+    assert 25 <= workbook._cell_timeout(120, now + 30) <= 30
+    assert workbook._cell_timeout(120, now - 5) == 1, "past the deadline: stop at once"
 
 
 def test_native_stderr_goes_to_a_log_python_stderr_to_the_notebook(tmp_path):

@@ -30,6 +30,17 @@ EXAMPLES = """examples:
 """
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _dataset_names(name: str) -> list[str]:
     from rnnbook.datasets import get_spec, list_datasets
 
@@ -140,7 +151,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             return 2
     runs = workbook.run_workbook(
-        notebooks, out_dir, variables=variables, in_place=args.in_place, timeout_s=args.timeout
+        notebooks, out_dir, variables=variables, in_place=args.in_place, timeout_s=args.timeout,
+        jobs=args.jobs, deadline_s=args.deadline,
     )
     return _print_summary(runs, Path(variables["RNNBOOK_RESULTS_DIR"]), out_dir)
 
@@ -323,7 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite the notebooks and results/ (to commit outputs of a real run)",
     )
-    run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.add_argument("--timeout", type=_positive_int, default=3600, help="seconds allowed per cell")
+    run.add_argument("--jobs", type=_positive_int, default=1,
+                     help="notebooks run at once, each in its own kernel (default 1: in order)")
+    run.add_argument("--deadline", type=_positive_int, default=None, metavar="SECONDS",
+                     help="stop the whole run after this long; a notebook still running is "
+                          "written as far as it got")
     run.set_defaults(func=cmd_run)
 
     ex = sub.add_parser("exercises", help="generate student notebooks into notebooks/exercises/")

@@ -81,44 +81,63 @@ def _environment(variables: dict[str, str]):
 
 
 def execute_notebook(path: Path, executed: Path, *, timeout_s: int,
-                     native_log: Path | None = None) -> NotebookRun:
+                     native_log: Path | None = None,
+                     deadline: float | None = None) -> NotebookRun:
     """Run every cell of ``path`` in a fresh kernel (cwd = its folder) and write the result.
 
     What the kernel process writes to its file descriptor 2 (TensorFlow's C++ start-up lines,
     which ``TF_CPP_MIN_LOG_LEVEL`` cannot hide) goes to ``native_log``, not into the cells'
     outputs; Python's ``sys.stderr`` (warnings, tracebacks) still reaches the notebook.
+    ``deadline`` (a ``time.time()`` value) stops the notebook in the cell running then; a
+    notebook stopped by an error, a timeout or the deadline is still written, with the outputs
+    of the cells that ran, so a cut-short run still shows how far it got and how fast.
     """
     import tempfile
 
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
     # Local IPC sockets instead of TCP: nothing listens on the network, and the kernel does not
     # print its "running over TCP without encryption" warning on every run.
     sockets = tempfile.mkdtemp(prefix="rnnbook-kernel-")
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    # The asynchronous manager: with the blocking one, nbclient's cell timeouts never fire.
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                            ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
         km=km,
         timeout=timeout_s,
+        timeout_func=lambda cell: _cell_timeout(timeout_s, deadline),
+        on_cell_start=lambda cell, cell_index: started.append(cell_index),
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
+    started: list[int] = []  # indices of the cells begun, the last one is running
     native_log = native_log or Path(sockets) / "stderr.log"
     native_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     error = None
+    stopped = False
     try:
         with native_log.open("wb") as native_stderr:
             client.execute(stderr=native_stderr)
     except CellExecutionError as exc:
         text = ANSI_ESCAPE.sub("", str(exc)).strip()  # IPython colours its tracebacks
         error = text.splitlines()[-1] if text else repr(exc)
+    except (CellTimeoutError, DeadKernelError) as exc:
+        stopped = True
+        past_deadline = deadline is not None and time.time() >= deadline - 1
+        error = ("stopped at the run's deadline" if past_deadline else
+                 ANSI_ESCAPE.sub("", str(exc)).strip().splitlines()[0])
+        if started:
+            code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+            error += f" (in code cell {code_cells.index(started[-1]) + 1})"
     finally:
         if km.has_kernel:  # nbclient leaves a kernel it did not start running
-            km.shutdown_kernel(now=False)
+            run_sync(km.shutdown_kernel)(now=stopped)  # a stopped kernel may still be busy
         shutil.rmtree(sockets, ignore_errors=True)
     wall = time.perf_counter() - start
     from rnnbook.exercises import KERNELSPEC
@@ -130,6 +149,13 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int,
     return NotebookRun(path, executed, wall, error)
 
 
+def _cell_timeout(timeout_s: int, deadline: float | None) -> int:
+    """Seconds the next cell may run: ``timeout_s``, or less when the deadline is nearer."""
+    if deadline is None:
+        return timeout_s
+    return max(1, min(timeout_s, int(deadline - time.time())))
+
+
 def run_workbook(
     notebooks: Sequence[Path],
     out_dir: Path,
@@ -137,17 +163,50 @@ def run_workbook(
     variables: dict[str, str],
     in_place: bool = False,
     timeout_s: int = 3600,
+    jobs: int = 1,
+    deadline_s: float | None = None,
     log=print,
 ) -> list[NotebookRun]:
-    """Execute ``notebooks`` in order with ``variables`` set; executed copies go to ``out_dir``."""
-    runs = []
+    """Execute ``notebooks`` with ``variables`` set; executed copies go to ``out_dir``.
+
+    ``jobs`` > 1 runs that many notebooks at once, each in its own kernel (a GPU has room for
+    several small recurrent models; the notebooks share nothing but the read-only data cache).
+    ``deadline_s`` bounds the whole run: a notebook still running then is stopped and written
+    as far as it got.
+    """
+    deadline = None if deadline_s is None else time.time() + deadline_s
+
+    def arguments(path: Path) -> tuple:
+        target = path if in_place else out_dir / "notebooks" / path.name
+        return path, target, timeout_s, out_dir / "logs" / f"{path.stem}.stderr.log", deadline
+
     with _environment(variables):
-        for index, path in enumerate(notebooks, start=1):
-            target = path if in_place else out_dir / "notebooks" / path.name
-            log(f"[{index}/{len(notebooks)}] {path.name} ...", end=" ", flush=True)
-            run = execute_notebook(path, target, timeout_s=timeout_s,
-                                   native_log=out_dir / "logs" / f"{path.stem}.stderr.log")
-            status = "ok" if run.ok else f"FAILED: {run.error}"
-            log(f"{run.wall_time_s:.0f} s, {status}")
-            runs.append(run)
-    return runs
+        if jobs <= 1:
+            runs = []
+            for index, path in enumerate(notebooks, start=1):
+                log(f"[{index}/{len(notebooks)}] {path.name} ...", end=" ", flush=True)
+                run = _execute(*arguments(path))
+                log(_status(run))
+                runs.append(run)
+            return runs
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        log(f"running {len(notebooks)} notebooks, {jobs} at a time")
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked threads
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_execute, *arguments(path)): path for path in notebooks}
+            for future in as_completed(futures):
+                run = future.result()
+                log(f"{run.notebook.name}: {_status(run)}", flush=True)
+        return [future.result() for future in futures]  # in the notebooks' order
+
+
+def _execute(path: Path, target: Path, timeout_s: int, native_log: Path,
+             deadline: float | None) -> NotebookRun:
+    return execute_notebook(path, target, timeout_s=timeout_s, native_log=native_log,
+                            deadline=deadline)
+
+
+def _status(run: NotebookRun) -> str:
+    return f"{run.wall_time_s:.0f} s, " + ("ok" if run.ok else f"FAILED: {run.error}")
