@@ -42,6 +42,8 @@ export RNNBOOK_DATA_DIR=/tmp/rnnbook-cache RNNBOOK_PROFILE="$PROFILE"
 # JAX takes GPU memory as it needs it, up to a share: several notebooks and the bench's
 # PyTorch reference share the GPU.
 export XLA_PYTHON_CLIENT_PREALLOCATE=false XLA_PYTHON_CLIENT_MEM_FRACTION=0.45
+# One compiled-program cache for every notebook's kernel: models of the same shape compile once.
+export JAX_COMPILATION_CACHE_DIR=/tmp/rnnbook-jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
 rnnbook() { "$PY" -m rnnbook.cli "$@"; }
 if "$PY" -c "import tensorflow" 2>/dev/null; then echo "note: TensorFlow is importable here"; fi
 

@@ -148,9 +148,10 @@ class ReviewBuckets(keras.utils.PyDataset):
 
 
 def predict_bucketed(model: Any, ids: Sequence[Sequence[int]], *, batch_size: int = 256,
-                     max_len: int | None = None) -> np.ndarray:
+                     max_len: int | None = None, pad_to: int = 16) -> np.ndarray:
     """`model`'s outputs for reviews given as id lists, in input order (``[N]`` if one column)."""
-    data = ReviewBuckets(ids, batch_size=batch_size, shuffle=False, max_len=max_len)
+    data = ReviewBuckets(ids, batch_size=batch_size, shuffle=False, max_len=max_len,
+                         pad_to=pad_to)
     pred = np.asarray(model.predict(data, verbose=0))
     out = np.empty_like(pred)
     out[data.order] = pred
