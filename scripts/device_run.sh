@@ -25,6 +25,7 @@ PICK_GRID=${RNNBOOK_PICK_GRID:-pick}
 DEADLINE_S=${RNNBOOK_DEADLINE_S:-570}
 PICK_BUDGET_S=${RNNBOOK_PICK_BUDGET_S:-40}  # per backend and precision tried
 JOBS=${RNNBOOK_JOBS:-6}  # notebooks run at once
+ONLY=${RNNBOOK_ONLY:-}  # e.g. "01 02": only these notebooks (a rerun); GRID=none skips the bench
 BENCH_RESERVE_S=${RNNBOOK_BENCH_RESERVE_S:-120}  # kept back from the notebooks for the bench
 work="$OUT/work"
 mkdir -p "$work"
@@ -70,14 +71,15 @@ echo "notebooks run on: $backend, $precision"
 budget=$(left "$BENCH_RESERVE_S")
 stamp "notebooks at profile $PROFILE on $backend, $precision, $JOBS at once (at most $budget s)"
 KERAS_BACKEND=$backend RNNBOOK_PRECISION=$precision timeout $((budget + 20)) "$PY" -m rnnbook.cli \
-  run --profile "$PROFILE" --backend "$backend" --out "$work" --jobs "$JOBS" --deadline "$budget"
+  run --profile "$PROFILE" --backend "$backend" --out "$work" --jobs "$JOBS" --deadline "$budget" \
+  ${ONLY:+--only $ONLY}
 echo "rnnbook run exit status: $?"
 
 budget=$(left 60)  # the rest: the pick shapes in mixed_float16
 stamp "rnnbook bench --grid $GRID on $backend, $precision (rows are saved as they come; $budget s)"
-KERAS_BACKEND=$backend timeout "$budget" "$PY" -m rnnbook.cli bench --grid "$GRID" \
-  --precision "$precision" --out "$work/bench.json" --merge
-if [ "$precision" = float32 ] && [ "$(left 15)" -gt 20 ]; then
+[ "$GRID" != none ] && KERAS_BACKEND=$backend timeout "$budget" "$PY" -m rnnbook.cli bench \
+  --grid "$GRID" --precision "$precision" --out "$work/bench.json" --merge
+if [ "$GRID" != none ] && [ "$precision" = float32 ] && [ "$(left 15)" -gt 20 ]; then
   PICK_BUDGET_S=$(left 15) pick "$backend" mixed_float16
 fi
 for f in "$work"/pick-*.json; do  # keep the other backend's pick rows too

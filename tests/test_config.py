@@ -83,3 +83,29 @@ def test_unknown_precision_names_the_variable(monkeypatch, restore_policy):
     monkeypatch.setenv("RNNBOOK_PRECISION", "half")
     with pytest.raises(ValueError, match="RNNBOOK_PRECISION='half'"):
         config.apply_precision()
+
+
+def test_float32_means_float32_matrix_products_on_every_backend(monkeypatch, restore_policy):
+    """On a GPU, JAX and cuDNN round float32 products to TF32 unless told otherwise (seen on an
+    H200: 1e-4 differences that failed the notebooks' checks)."""
+    import keras
+
+    monkeypatch.delenv("RNNBOOK_PRECISION", raising=False)
+    config.apply_precision()
+    if keras.backend.backend() == "jax":
+        import jax
+
+        assert jax.config.jax_default_matmul_precision == "highest"
+        monkeypatch.setenv("RNNBOOK_PRECISION", "mixed_float16")
+        config.apply_precision()
+        assert jax.config.jax_default_matmul_precision == "default"
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        assert not torch.backends.cuda.matmul.allow_tf32
+        assert not torch.backends.cudnn.allow_tf32
+        monkeypatch.setenv("RNNBOOK_PRECISION", "mixed_float16")
+        config.apply_precision()
+        assert torch.backends.cudnn.allow_tf32
+    else:
+        pytest.skip("TensorFlow's own TF32 switch is left as it is (no GPU run uses TensorFlow)")

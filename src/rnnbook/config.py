@@ -166,7 +166,30 @@ def apply_precision() -> str:
     if name not in PRECISIONS:
         raise ValueError(f"{PRECISION_ENV}={name!r}: expected one of {', '.join(PRECISIONS)}")
     keras.mixed_precision.set_global_policy(name)
+    exact_float32_matmuls(name == "float32")
     return name
+
+
+def exact_float32_matmuls(exact: bool = True) -> None:
+    """Make float32 matrix products float32 on a GPU (``exact``), or let the backend round them.
+
+    By default JAX, and cuDNN under PyTorch, compute float32 products on Ampere and later GPUs in
+    TF32 (a 10-bit mantissa). On an H200 that moved outputs by about 1e-4, enough to fail the
+    notebooks' float32 checks against NumPy; recurrent models are too small to gain from TF32.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest" if exact else "default")
+    elif backend == "torch":
+        import torch
+
+        if exact:
+            torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = not exact
 
 
 def setup(seed: int = 42) -> Profile:
