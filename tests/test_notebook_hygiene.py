@@ -162,3 +162,23 @@ def test_rnnbook_run_writes_the_installed_kernelspec(tmp_path):
     executed = nbformat.read(run.executed, as_version=4)
     assert dict(executed.metadata.kernelspec) == KERNELSPEC
     assert executed.cells[0].outputs[0]["text"] == "42\n"
+
+
+def test_importing_the_datasets_prints_no_progress_bar_warning_in_a_kernel(tmp_path):
+    """pooch imports tqdm.auto, which warns "IProgress not found" in a kernel without ipywidgets
+    (it did on the GPU machine, in every notebook's first output)."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from rnnbook.workbook import execute_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell("import sys\nsys.modules['ipywidgets'] = None  # as if not installed"),
+        new_code_cell("import rnnbook.datasets\nimport tqdm.auto\nprint('imported')"),
+    ])
+    source = tmp_path / "00_imports.ipynb"
+    nbformat.write(nb, source)
+    run = execute_notebook(source, tmp_path / "out.ipynb", timeout_s=120)
+    assert run.ok, run.error
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].outputs
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "imported" in text and "IProgress" not in text

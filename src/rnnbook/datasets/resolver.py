@@ -20,11 +20,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pooch
+with warnings.catch_warnings():
+    # pooch imports tqdm.auto, which warns ("IProgress not found") in a kernel without
+    # ipywidgets, as on the GPU machine; we draw no progress bars in notebooks.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
 
 from rnnbook.datasets._io import atomic_path
 from rnnbook.datasets.checksums import move_aside, sha256_file
