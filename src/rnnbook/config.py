@@ -193,12 +193,15 @@ def exact_float32_matmuls(exact: bool = True) -> None:
 
 
 def setup(seed: int = 42) -> Profile:
-    """Seed everything, set the dtype policy, print the environment report, start the clock."""
+    """Seed everything, set the dtype policy, give figures alt text, print the report."""
     global _started_at
     _started_at = time.perf_counter()
     profile = active_profile()
     set_seed(seed)
     precision = apply_precision()
+    from rnnbook.figure_alt import enable_alt_text
+
+    enable_alt_text()  # every figure shown in a notebook gets a text alternative
     print(format_report(environment_report(profile)))
     if precision != "float32":
         print(f"precision {precision}: 16-bit compute, float32 weights and outputs")
