@@ -58,3 +58,23 @@ def test_figures_shown_after_setup_carry_their_alt_text_in_the_output(tmp_path, 
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1, "one PNG, shown once"
     assert images[0].metadata["image/png"]["alt"] == "A figure. a line; x axis: x; y axis: y."
+
+
+def test_a_pyplot_figure_drawn_after_setup_gets_alt_text_too(tmp_path, monkeypatch):
+    """Notebook 00's way: pyplot with the inline backend named by MPLBACKEND (as `rnnbook run`
+    does), loaded at the first figure, after setup(): loading it registers the PNG printer anew."""
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = new_notebook(cells=[
+        new_code_cell("from matplotlib import pyplot as plt\nfrom rnnbook.config import setup\n"
+                      "profile = setup()"),
+        new_code_cell("fig, ax = plt.subplots()\nax.bar(['a', 'b'], [1, 2])\n"
+                      "ax.set(title='bars', ylabel='count')\nplt.close(fig)\nfig"),
+    ])
+    source = tmp_path / "00_pyplot.ipynb"
+    nbformat.write(nb, source)
+    run = execute_notebook(source, tmp_path / "out.ipynb", timeout_s=300)
+    assert run.ok, run.error
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].outputs
+    alts = [o.metadata["image/png"]["alt"] for o in outputs if "image/png" in o.get("data", {})]
+    assert alts == ["A figure. bars; y axis: count."]

@@ -64,8 +64,9 @@ def describe_figure(fig: Figure) -> str:
 def enable_alt_text() -> bool:
     """In IPython, make every displayed ``Figure``'s PNG carry :func:`describe_figure` as alt text.
 
-    Returns False outside IPython (nothing to do). Wraps the PNG printer already registered for
-    figures (``%matplotlib inline`` registers one), so size and resolution settings are kept.
+    Returns False outside IPython (nothing to do). It wraps the shell's display formatter rather
+    than the PNG printer for figures, because matplotlib's inline backend registers that printer
+    again whenever it is loaded (with pyplot, at the first figure).
     """
     try:
         from IPython import get_ipython
@@ -74,28 +75,19 @@ def enable_alt_text() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    png = shell.display_formatter.formatters["image/png"]
-    try:
-        printer = png.lookup_by_type(Figure)
-    except KeyError:
-        from IPython.core.pylabtools import print_figure
-
-        def printer(fig):
-            return print_figure(fig, "png")
-
-    if getattr(printer, "_adds_alt_text", False):
+    formatter = shell.display_formatter
+    if getattr(formatter.format, "_adds_alt_text", False):
         return True
+    original = formatter.format
 
-    def png_with_alt(fig: Figure):
-        data = printer(fig)
-        if data is None:  # an empty figure draws nothing
-            return None
-        metadata: dict[str, Any] = {}
-        if isinstance(data, tuple):  # retina PNGs come with their width and height
-            data, metadata = data[0], dict(data[1] or {})
-        metadata["alt"] = describe_figure(fig)
+    def format_with_alt(obj: Any, include: Any = None, exclude: Any = None):
+        data, metadata = original(obj, include=include, exclude=exclude)
+        if isinstance(obj, Figure) and "image/png" in data:
+            png = dict(metadata.get("image/png") or {})
+            png["alt"] = describe_figure(obj)
+            metadata = {**metadata, "image/png": png}
         return data, metadata
 
-    png_with_alt._adds_alt_text = True
-    png.for_type(Figure, png_with_alt)
+    format_with_alt._adds_alt_text = True
+    formatter.format = format_with_alt
     return True
