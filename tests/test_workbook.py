@@ -77,6 +77,25 @@ def test_parallel_run_keeps_order_and_writes_a_notebook_stopped_at_the_deadline(
     assert any("01_slow.ipynb" in line and "FAILED" in line for line in lines)
 
 
+def test_stopping_a_parallel_run_writes_no_half_run_notebook(tmp_path):
+    """Killing `rnnbook run --jobs N` takes its workers with it: none writes a notebook later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    slow = _notebook(tmp_path / "01_slow.ipynb", "import time\ntime.sleep(20)")
+    script = (f"from pathlib import Path\nfrom rnnbook import workbook\n"
+              f"workbook.run_workbook([Path({str(slow)!r})], Path({str(tmp_path / 'out')!r}), "
+              f"variables={{}}, timeout_s=120, jobs=2)")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(8)  # the worker has started the kernel and the sleeping cell
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    time.sleep(20)  # past the cell's end: an orphaned worker would have written by now
+    assert not (tmp_path / "out" / "notebooks" / "01_slow.ipynb").exists()
+
+
 def test_cell_timeout_is_the_nearer_of_the_cell_limit_and_the_deadline():
     now = time.time()
     assert workbook._cell_timeout(120, None) == 120

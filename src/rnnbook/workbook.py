@@ -194,12 +194,25 @@ def run_workbook(
 
         log(f"running {len(notebooks)} notebooks, {jobs} at a time")
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked threads
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                 initializer=_stop_with_parent) as pool:
             futures = {pool.submit(_execute, *arguments(path)): path for path in notebooks}
             for future in as_completed(futures):
                 run = future.result()
                 log(f"{run.notebook.name}: {_status(run)}", flush=True)
         return [future.result() for future in futures]  # in the notebooks' order
+
+
+def _stop_with_parent() -> None:
+    """In a worker: end when the parent ends (Linux), so that stopping `rnnbook run` does not
+    leave workers that write half-run notebooks (in place, with --in-place) after it is gone."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _execute(path: Path, target: Path, timeout_s: int, native_log: Path,
