@@ -79,15 +79,15 @@ def _row(backend, cell, speed):
             "tokens_per_s": speed}
 
 
-def test_fastest_backend_uses_the_geometric_mean_over_common_shapes():
+def test_fastest_setting_uses_the_geometric_mean_over_common_shapes():
     rows = [_row("jax", "gru", 100.0), _row("jax", "lstm", 400.0),  # geometric mean 200
             _row("torch", "gru", 300.0), _row("torch", "lstm", 120.0),  # 189.7
             _row("torch", "simple", 1e9)]  # only torch ran it: ignored
-    assert bench.fastest_backend(rows) == "jax"
+    assert bench.fastest_setting(rows) == ("jax", "float32")
     with pytest.raises(ValueError, match="share no shape"):
-        bench.fastest_backend([_row("jax", "gru", 1.0), _row("torch", "lstm", 1.0)])
+        bench.fastest_setting([_row("jax", "gru", 1.0), _row("torch", "lstm", 1.0)])
     with pytest.raises(ValueError, match="no bench rows"):
-        bench.fastest_backend([])
+        bench.fastest_setting([])
 
 
 def test_length_aware_rows_train_and_are_rows_of_their_own():
@@ -108,7 +108,8 @@ def test_fastest_setting_weighs_precision_like_a_backend():
             {**_row("jax", "lstm", 500.0), "precision": "mixed_float16"},  # 273.9
             _row("torch", "gru", 300.0), _row("torch", "lstm", 120.0)]  # 189.7
     assert bench.fastest_setting(rows) == ("jax", "mixed_float16")
-    assert bench.fastest_backend(rows) == "jax"  # over float32 rows only
+    float32 = [r for r in rows if bench.row_precision(r) == "float32"]
+    assert bench.fastest_setting(float32) == ("jax", "float32")
     # a mixed row is not a replacement for the float32 row of the same shape
     merged = bench.merge_rows(rows[:2], rows[2:4])
     assert len(merged) == 4

@@ -45,3 +45,14 @@ def test_exercise_check_decorates_a_check_into_answer_or_reference(monkeypatch, 
 
 def _later_reference(x):
     return x + x
+
+
+def test_learner_array_gives_float64_and_refuses_none():
+    import numpy as np
+
+    from rnnbook.checks import learner_array
+
+    arr = learner_array("double", lambda x: [2 * v for v in x], [1, 2], case="ints")
+    assert arr.dtype == np.float64 and arr.tolist() == [2.0, 4.0]
+    with pytest.raises(ExerciseCheckFailed, match=r"^double: got None; .*forget to `return`"):
+        learner_array("double", lambda x: None, [1, 2])

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import stub
+from conftest import assert_passes_and_refuses_stub, stub
 
 from rnnbook.checks import ExerciseCheckFailed, nb02
 from rnnbook.decoding import top_p_filter
@@ -13,16 +13,6 @@ from rnnbook.decoding import top_p_filter
 # ----------------------------------------------------------------- perplexity and bpc
 def perplexity_and_bpc(loss_nats):
     return math.exp(loss_nats), loss_nats / math.log(2)
-
-
-def test_perplexity_and_bpc_passes(capsys):
-    nb02.check_perplexity_and_bpc(perplexity_and_bpc)
-    assert "✓ perplexity_and_bpc: correct (4 cases)" in capsys.readouterr().out
-
-
-def test_perplexity_and_bpc_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb02.check_perplexity_and_bpc(stub)
 
 
 def test_perplexity_and_bpc_wrong_log_base():
@@ -59,16 +49,6 @@ def add_k_probability(text, context, char, vocab_size, k):
     return (c_hw + k) / (c_h + k * vocab_size)
 
 
-def test_add_k_passes(capsys):
-    nb02.check_add_k_probability(add_k_probability)
-    assert "✓ add_k_probability: correct (7 cases)" in capsys.readouterr().out
-
-
-def test_add_k_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb02.check_add_k_probability(stub)
-
-
 def test_add_k_counting_the_context_at_the_end_is_caught():
     def wrong(text, context, char, vocab_size, k):  # counts every occurrence of the context
         c_h = text.count(context) if context else len(text)
@@ -97,16 +77,6 @@ def temperature_probs(logits, temperature):
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def test_temperature_passes(capsys):
-    nb02.check_temperature_probs(temperature_probs)
-    assert "✓ temperature_probs: correct (5 cases)" in capsys.readouterr().out
-
-
-def test_temperature_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb02.check_temperature_probs(stub)
 
 
 def test_temperature_multiplying_is_caught():
@@ -169,16 +139,6 @@ def nucleus(logits, p):
     keep = np.zeros_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, -1)
     return np.where(keep, logits, -np.inf)
-
-
-def test_top_p_passes(capsys):
-    assert nb02.check_top_p_filter(nucleus) is nucleus
-    assert "✓ top_p_filter: correct (7 cases)" in capsys.readouterr().out
-
-
-def test_top_p_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb02.check_top_p_filter(stub)
 
 
 def test_top_p_stopping_one_token_early_is_caught():
@@ -250,3 +210,14 @@ def test_budget_model_passes_and_fails(monkeypatch, capsys):
     monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "0")
     assert nb02.check_budget_model(stub, ids, target=5.0, **kwargs) is None
     assert "✗" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------- every exercise
+@pytest.mark.parametrize(("check", "answer", "line"), [
+    (nb02.check_perplexity_and_bpc, perplexity_and_bpc, "✓ perplexity_and_bpc: correct (4 cases)"),
+    (nb02.check_add_k_probability, add_k_probability, "✓ add_k_probability: correct (7 cases)"),
+    (nb02.check_temperature_probs, temperature_probs, "✓ temperature_probs: correct (5 cases)"),
+    (nb02.check_top_p_filter, nucleus, "✓ top_p_filter: correct (7 cases)"),
+])
+def test_correct_answers_pass_and_stubs_fail(check, answer, line, capsys):
+    assert_passes_and_refuses_stub(check, answer, line, capsys)

@@ -4,7 +4,7 @@ plausible mistake with a message that says what is wrong."""
 import keras
 import numpy as np
 import pytest
-from conftest import stub
+from conftest import assert_passes_and_refuses_stub, stub
 
 from rnnbook.checks import ExerciseCheckFailed, nb03
 
@@ -12,16 +12,6 @@ from rnnbook.checks import ExerciseCheckFailed, nb03
 # --------------------------------------------------------------------------- padding_mask
 def padding_mask(ids):
     return np.asarray(ids) != 0
-
-
-def test_padding_mask_correct(capsys):
-    nb03.check_padding_mask(padding_mask)
-    assert "✓ padding_mask: correct" in capsys.readouterr().out
-
-
-def test_padding_mask_stub():
-    with pytest.raises(ExerciseCheckFailed, match="stub: you have not written this yet"):
-        nb03.check_padding_mask(stub)
 
 
 def test_padding_mask_inverted():
@@ -38,16 +28,6 @@ def test_padding_mask_not_boolean():
 def last_real_output(outputs, ids):
     lengths = (np.asarray(ids) != 0).sum(axis=1)
     return outputs[np.arange(len(outputs)), lengths - 1]
-
-
-def test_last_real_output_correct(capsys):
-    nb03.check_last_real_output(last_real_output)
-    assert "✓ last_real_output: correct" in capsys.readouterr().out
-
-
-def test_last_real_output_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb03.check_last_real_output(stub)
 
 
 def test_last_real_output_takes_the_last_position():
@@ -72,16 +52,6 @@ def test_last_real_output_wrong_axis():
 # --------------------------------------------------------------------------- accuracy
 def accuracy_from_logits(logits, labels):
     return float(np.mean((np.asarray(logits) > 0) == (np.asarray(labels) == 1)))
-
-
-def test_accuracy_correct(capsys):
-    nb03.check_accuracy_from_logits(accuracy_from_logits)
-    assert "✓ accuracy_from_logits: correct" in capsys.readouterr().out
-
-
-def test_accuracy_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb03.check_accuracy_from_logits(stub)
 
 
 def test_accuracy_threshold_at_one_half():
@@ -109,16 +79,6 @@ def embedding_matrix(tokens, glove, dim):
         if token in glove:
             matrix[i] = glove[token]
     return matrix
-
-
-def test_embedding_matrix_correct(capsys):
-    nb03.check_embedding_matrix(embedding_matrix)
-    assert "✓ embedding_matrix: correct" in capsys.readouterr().out
-
-
-def test_embedding_matrix_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb03.check_embedding_matrix(stub)
 
 
 def test_embedding_matrix_off_by_one_rows():
@@ -185,16 +145,6 @@ def masked_max_mean(outputs, mask):
     return np.concatenate([mx, mean], axis=-1)
 
 
-def test_masked_max_mean_correct(capsys):
-    assert nb03.check_masked_max_mean(masked_max_mean) is masked_max_mean
-    assert "✓ masked_max_mean: correct" in capsys.readouterr().out
-
-
-def test_masked_max_mean_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb03.check_masked_max_mean(stub)
-
-
 def test_masked_max_mean_pools_the_padding_too():
     def plain(outputs, mask):
         return np.concatenate([outputs.max(axis=1), outputs.mean(axis=1)], axis=-1)
@@ -252,17 +202,6 @@ def _builder(masked=True, mask_zero=True):
     return build_pooled_classifier
 
 
-def test_pooled_classifier_correct(capsys):
-    build = _builder()
-    assert nb03.check_pooled_classifier(build) is build
-    assert "✓ build_pooled_classifier: correct" in capsys.readouterr().out
-
-
-def test_pooled_classifier_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb03.check_pooled_classifier(stub)
-
-
 def test_pooled_classifier_ignoring_the_mask_fails():
     with pytest.raises(ExerciseCheckFailed, match="prediction changes when padding is added"):
         nb03.check_pooled_classifier(_builder(masked=False))
@@ -301,3 +240,16 @@ def test_masked_max_mean_check_holds_under_mixed_precision():
         assert nb03.check_masked_max_mean(masked_max_mean) is masked_max_mean  # NumPy, float64
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+# --------------------------------------------------------------------------- every exercise
+@pytest.mark.parametrize(("check", "answer", "name"), [
+    (nb03.check_padding_mask, padding_mask, "padding_mask"),
+    (nb03.check_last_real_output, last_real_output, "last_real_output"),
+    (nb03.check_accuracy_from_logits, accuracy_from_logits, "accuracy_from_logits"),
+    (nb03.check_embedding_matrix, embedding_matrix, "embedding_matrix"),
+    (nb03.check_masked_max_mean, masked_max_mean, "masked_max_mean"),
+    (nb03.check_pooled_classifier, _builder(), "build_pooled_classifier"),
+])
+def test_correct_answers_pass_and_stubs_fail(check, answer, name, capsys):
+    assert_passes_and_refuses_stub(check, answer, f"✓ {name}: correct", capsys)

@@ -3,7 +3,7 @@ plausible mistake with a message that says what is wrong."""
 
 import numpy as np
 import pytest
-from conftest import stub
+from conftest import assert_passes_and_refuses_stub, assert_stub_falls_back_to_a_passing_reference
 from scipy.special import logsumexp
 
 from rnnbook.checks import ExerciseCheckFailed, nb04
@@ -11,16 +11,6 @@ from rnnbook.tagging import iob2_spans
 
 
 # --------------------------------------------------------------------------- spans
-def test_entity_spans_correct(capsys):
-    nb04.check_entity_spans(iob2_spans)
-    assert "✓ entity_spans: correct" in capsys.readouterr().out
-
-
-def test_entity_spans_stub():
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        nb04.check_entity_spans(stub)
-
-
 def _lenient(tags):
     """conlleval-style: an I-X after O starts an entity (wrong for strict IOB2)."""
     spans, kind, start = [], None, 0
@@ -64,11 +54,6 @@ def entity_prf(true_tags, pred_tags):
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def test_entity_prf_correct(capsys):
-    nb04.check_entity_prf(entity_prf)
-    assert "✓ entity_prf: correct" in capsys.readouterr().out
-
-
 def test_entity_prf_without_sentence_ids_fails_with_the_reason():
     def pooled(true_tags, pred_tags):
         gold = {s for t in true_tags for s in iob2_spans(t)}
@@ -100,11 +85,6 @@ def crf_log_z(e, trans, start, end):
     return float(logsumexp(alpha + end))
 
 
-def test_crf_log_z_correct(capsys):
-    nb04.check_crf_log_z(crf_log_z)
-    assert "✓ crf_log_z: correct" in capsys.readouterr().out
-
-
 def test_crf_log_z_naive_exp_overflows_with_a_hint():
     def naive(e, trans, start, end):
         alpha = np.exp(start + e[0])
@@ -134,12 +114,16 @@ def test_crf_log_z_transposed_transitions_fail():
         nb04.check_crf_log_z(transposed)
 
 
+@pytest.mark.parametrize(("check", "answer", "name"), [
+    (nb04.check_entity_spans, iob2_spans, "entity_spans"),
+    (nb04.check_entity_prf, entity_prf, "entity_prf"),
+    (nb04.check_crf_log_z, crf_log_z, "crf_log_z"),
+])
+def test_correct_answers_pass_and_stubs_fail(check, answer, name, capsys):
+    assert_passes_and_refuses_stub(check, answer, f"✓ {name}: correct", capsys)
+
+
 @pytest.mark.parametrize("name", ["entity_spans", "entity_prf", "crf_log_z"])
 def test_unsolved_exercise_falls_back_to_a_reference_that_passes(name, monkeypatch, capsys):
-    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
-    check = getattr(nb04, f"check_{name}")
-    reference = check(stub)
-    assert reference is not stub and callable(reference)
-    assert "The cells below use the library's reference" in capsys.readouterr().out
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-    assert check(reference) is reference  # the fallback is itself a correct answer
+    assert_stub_falls_back_to_a_passing_reference(getattr(nb04, f"check_{name}"), monkeypatch,
+                                                  capsys)

@@ -3,7 +3,7 @@ plausible mistake with a message that says what is wrong."""
 
 import numpy as np
 import pytest
-from conftest import stub
+from conftest import assert_passes_and_refuses_stub, assert_stub_falls_back_to_a_passing_reference
 
 from rnnbook.checks import ExerciseCheckFailed, nb05
 
@@ -33,10 +33,7 @@ def normalised_score(log_prob, length, alpha):
     (nb05.check_normalised_score, normalised_score, "normalised_score"),
 ])
 def test_correct_answers_pass_and_stubs_fail(check, fn, name, capsys):
-    check(fn)
-    assert f"✓ {name}: correct" in capsys.readouterr().out
-    with pytest.raises(ExerciseCheckFailed, match="you have not written this yet"):
-        check(stub)
+    assert_passes_and_refuses_stub(check, fn, f"✓ {name}: correct", capsys)
 
 
 def test_shift_the_wrong_way_is_named():
@@ -74,16 +71,8 @@ def test_normalised_score_without_the_power_fails():
 @pytest.mark.parametrize("name", ["shift_targets", "additive_scores", "beam_step",
                                   "normalised_score"])
 def test_unsolved_exercise_falls_back_to_a_reference_that_passes(name, monkeypatch, capsys):
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
-    monkeypatch.delenv("RNNBOOK_STRICT_CHECKS")
-    check = getattr(nb05, f"check_{name}")
-    reference = check(stub)
-    assert reference is not stub and callable(reference)
-    assert "The cells below use the library's reference" in capsys.readouterr().out
-    monkeypatch.setenv("RNNBOOK_STRICT_CHECKS", "1")
-    assert check(reference) is reference  # the fallback is itself a correct answer
+    assert_stub_falls_back_to_a_passing_reference(getattr(nb05, f"check_{name}"), monkeypatch,
+                                                  capsys)
 
 
 def test_solved_exercise_returns_the_learners_function():

@@ -339,11 +339,6 @@ def fastest_setting(rows: Iterable[dict[str, Any]]) -> tuple[str, str]:
     return max(settings, key=score)
 
 
-def fastest_backend(rows: Iterable[dict[str, Any]]) -> str:
-    """The backend of :func:`fastest_setting` over the float32 rows."""
-    return fastest_setting([r for r in rows if row_precision(r) == "float32"])[0]
-
-
 def format_row(row: dict[str, Any]) -> str:
     """One aligned line for the terminal."""
     direction = "bi" if row["bidirectional"] else "uni"

@@ -99,20 +99,27 @@ def _op(ax, x: float, y: float, text: str) -> None:
     ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
-def draw_lstm_cell() -> Figure:
-    """The LSTM cell: the cell state runs along the top through a product and a sum only."""
+def _gated_cell(width: float, state: tuple[str, str], times_x: float, plus_x: float
+                ) -> tuple[Figure, object, float, float]:
+    """A gated cell's frame and its state line along the top, through a product at ``times_x``
+    and a sum at ``plus_x``; returns the figure, its axes and the top and bottom rows."""
     fig, ax = _canvas(8.0, 4.6)
-    ax.add_patch(FancyBboxPatch((10, 6), 58, 30, boxstyle="round,pad=0.02,rounding_size=2",
+    ax.add_patch(FancyBboxPatch((10, 6), width, 30, boxstyle="round,pad=0.02,rounding_size=2",
                                 fc="#fbf6ee", ec="#999999", lw=1))
     top, bottom = 32, 10
-    # cell state line
-    _label(ax, 4, top, "$c_{t-1}$")
-    _line(ax, [(7, top), (22.5, top)])
-    _op(ax, 24, top, "×")
-    _line(ax, [(25.5, top), (42.5, top)])
-    _op(ax, 44, top, "+")
-    _line(ax, [(45.5, top), (73, top)])
-    _label(ax, 76, top, "$c_t$")
+    _label(ax, 4, top, state[0])
+    _line(ax, [(7, top), (times_x - 1.5, top)])
+    _op(ax, times_x, top, "×")
+    _line(ax, [(times_x + 1.5, top), (plus_x - 1.5, top)])
+    _op(ax, plus_x, top, "+")
+    _line(ax, [(plus_x + 1.5, top), (73, top)])
+    _label(ax, 76, top, state[1])
+    return fig, ax, top, bottom
+
+
+def draw_lstm_cell() -> Figure:
+    """The LSTM cell: the cell state runs along the top through a product and a sum only."""
+    fig, ax, top, bottom = _gated_cell(58, ("$c_{t-1}$", "$c_t$"), times_x=24, plus_x=44)
     # inputs
     _label(ax, 4, bottom, "$h_{t-1}$")
     _label(ax, 30, 2, "$x_t$")
@@ -146,17 +153,7 @@ def draw_lstm_cell() -> Figure:
 
 def draw_gru_cell() -> Figure:
     """The GRU cell: the state is a gated mix of the old state and a candidate."""
-    fig, ax = _canvas(8.0, 4.6)
-    ax.add_patch(FancyBboxPatch((10, 6), 56, 30, boxstyle="round,pad=0.02,rounding_size=2",
-                                fc="#fbf6ee", ec="#999999", lw=1))
-    top, bottom = 32, 10
-    _label(ax, 4, top, "$h_{t-1}$")
-    _line(ax, [(7, top), (36.5, top)])
-    _op(ax, 38, top, "×")
-    _line(ax, [(39.5, top), (50.5, top)])
-    _op(ax, 52, top, "+")
-    _line(ax, [(53.5, top), (73, top)])
-    _label(ax, 76, top, "$h_t$")
+    fig, ax, top, bottom = _gated_cell(56, ("$h_{t-1}$", "$h_t$"), times_x=38, plus_x=52)
     _label(ax, 30, 2, "$x_t$")
     _line(ax, [(14, top), (14, bottom), (52, bottom)], arrow=False)
     _line(ax, [(30, 4), (30, bottom)], arrow=False)

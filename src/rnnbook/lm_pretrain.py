@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from rnnbook.models.recurrent import check_positive_int, make_embedding, make_rnn_layer
+from rnnbook.models.recurrent import check_positive_int, embedded_ids, make_rnn_layer
 
 __all__ = ["build_word_lm", "lm_windows", "transfer_lm_weights"]
 
@@ -27,8 +27,7 @@ def build_word_lm(vocab_size: int, *, embedding_dim: int, units: int, cell: str 
     :func:`transfer_lm_weights` can copy them.
     """
     vocab_size = check_positive_int("vocab_size", vocab_size)
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = make_embedding(vocab_size, embedding_dim, matrix=embedding_matrix, name="embedding")(tokens)
+    tokens, x = embedded_ids(vocab_size, embedding_dim, matrix=embedding_matrix)
     x = make_rnn_layer(cell, units, return_sequences=True, name="rnn_1")(x)
     probs = keras.layers.Dense(vocab_size, activation="softmax", dtype="float32",
                                name="next_token")(x)

@@ -31,6 +31,7 @@ __all__ = [
     "expect_shape",
     "passed",
     "run_learner",
+    "learner_array",
     "to_numpy",
 ]
 
@@ -151,6 +152,16 @@ def run_learner(fn: Callable[..., Any], *args: Any, case: str | None = None, **k
         where = f" on case {case!r}" if case else ""
         e.add_note(f"(raised by your function `{fname}` while rnnbook.checks ran it{where})")
         raise
+
+
+def learner_array(name: str, fn: Callable[..., Any], *args: Any, case: str | None = None
+                  ) -> np.ndarray:
+    """:func:`run_learner`, then the result as a float64 array; ``None`` fails as a missing
+    ``return``."""
+    got = run_learner(fn, *args, case=case)
+    if got is None:
+        raise _fail(name, "got None; did your function forget to `return` its result?")
+    return np.asarray(to_numpy(got), np.float64)
 
 
 def expect_shape(name: str, got: Any, shape: Sequence[int | None]) -> None:

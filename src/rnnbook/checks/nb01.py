@@ -95,22 +95,35 @@ def reference_rnn_step(
     return np.stack(rows)
 
 
-def _rnn_step_cases() -> list[Case]:
+def _step_cases(specs: Sequence[tuple[str, int, int, int, int]], *, gates: int,
+                h_scale: float, cell_state: bool) -> list[Case]:
+    """Random inputs of one recurrent step in Keras layout, one case per
+    ``(name, batch, inputs, units, seed)``: ``x_t``, ``h_prev`` (times ``h_scale``), ``c_prev``
+    when ``cell_state``, then ``kernel``, ``recurrent_kernel`` and ``bias`` of ``gates`` blocks."""
     cases = []
-    for name, batch, inputs, units, seed in [
+    for name, batch, inputs, units, seed in specs:
+        rng = _rng(seed)
+        x_t = rng.standard_normal((batch, inputs))
+        states = [h_scale * rng.standard_normal((batch, units))]
+        if cell_state:
+            states.append(rng.standard_normal((batch, units)))
+        width = gates * units
+        cases.append(Case(name, (
+            x_t,
+            *states,
+            rng.standard_normal((inputs, width)),
+            rng.standard_normal((units, width)),
+            rng.standard_normal(width),
+        )))
+    return cases
+
+
+def _rnn_step_cases() -> list[Case]:
+    return _step_cases([
         ("batch of 3, 2 inputs, 4 units", 3, 2, 4, 0),
         ("one example, 5 inputs, 3 units", 1, 5, 3, 1),
         ("batch of 4, 3 inputs, 6 units", 4, 3, 6, 2),
-    ]:
-        rng = _rng(seed)
-        cases.append(Case(name, (
-            rng.standard_normal((batch, inputs)),
-            0.8 * rng.standard_normal((batch, units)),
-            rng.standard_normal((inputs, units)),
-            rng.standard_normal((units, units)),
-            rng.standard_normal(units),
-        )))
-    return cases
+    ], gates=1, h_scale=0.8, cell_state=False)
 
 
 @exercise_check("reference_rnn_step", what="reference rnn_step")
@@ -208,22 +221,11 @@ def _permute_gates(arrays: Sequence[np.ndarray], order: Sequence[int]) -> list[n
 
 
 def _lstm_cases() -> list[Case]:
-    cases = []
-    for name, batch, inputs, units, seed in [
+    return _step_cases([
         ("batch of 2, 3 inputs, 4 units", 2, 3, 4, 20),
         ("one example, 1 input, 2 units", 1, 1, 2, 21),
         ("batch of 3, 5 inputs, 3 units", 3, 5, 3, 22),
-    ]:
-        rng = _rng(seed)
-        cases.append(Case(name, (
-            rng.standard_normal((batch, inputs)),
-            0.7 * rng.standard_normal((batch, units)),
-            rng.standard_normal((batch, units)),
-            rng.standard_normal((inputs, 4 * units)),
-            rng.standard_normal((units, 4 * units)),
-            rng.standard_normal(4 * units),
-        )))
-    return cases
+    ], gates=4, h_scale=0.7, cell_state=True)
 
 
 @exercise_check("reference_lstm_step", what="reference lstm_step")

@@ -24,9 +24,9 @@ from rnnbook.checks._framework import (
     check_cases,
     exercise_check,
     expect_close,
+    learner_array,
     passed,
     run_learner,
-    to_numpy,
     use_if_solved,
 )
 from rnnbook.decoding import log_softmax, top_p_filter
@@ -118,11 +118,8 @@ def check_temperature_probs(fn: Callable[[np.ndarray, float], Any]) -> Any:
 
     reference = _reference_temperature_probs
     for case in cases:
-        got = run_learner(fn, *case.args, case=case.name)
         label = f"{name}, case {case.name!r}"
-        if got is None:
-            raise ExerciseCheckFailed(f"{label}: got None; did your function forget to `return`?")
-        arr = np.asarray(to_numpy(got), np.float64)
+        arr = learner_array(label, fn, *case.args, case=case.name)
         if arr.shape == case.args[0].shape and not np.isfinite(arr).all():
             raise ExerciseCheckFailed(
                 f"{label}: your probabilities contain NaN or inf. exp() of a large logit "
@@ -158,11 +155,8 @@ def check_top_p_filter(fn: Callable[[np.ndarray, float], Any]) -> Any:
         "unnormalised": "turn the logits into probabilities with a softmax before adding them up",
     }
     for case in cases:
-        got = run_learner(fn, *case.args, case=case.name)
         label = f"{name}, case {case.name!r}"
-        if got is None:
-            raise ExerciseCheckFailed(f"{label}: got None; did your function forget to `return`?")
-        arr = np.asarray(to_numpy(got), np.float64)
+        arr = learner_array(label, fn, *case.args, case=case.name)
         expected = top_p_filter(*case.args)
         if arr.shape != expected.shape:
             raise ExerciseCheckFailed(f"{label}: expected shape {expected.shape}, got {arr.shape}")

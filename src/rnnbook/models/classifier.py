@@ -12,8 +12,7 @@ from rnnbook.models.recurrent import (
     build_recurrent_stack,
     check_positive_int,
     check_rate,
-    make_embedding,
-    resolve_embedding_dim,
+    embedded_ids,
 )
 
 POOLINGS: dict[str, tuple[str, ...]] = {
@@ -74,16 +73,8 @@ def build_classifier(
     embedding_dropout = check_rate("embedding_dropout", embedding_dropout)
     if pooling not in POOLINGS:
         raise ModelConfigError(f"`pooling` must be one of {sorted(POOLINGS)}, got {pooling!r}.")
-    dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = make_embedding(
-        vocab_size,
-        dim,
-        matrix=embedding_matrix,
-        trainable=trainable_embedding,
-        mask_zero=mask,
-        name="embedding",
-    )(tokens)
+    tokens, x = embedded_ids(vocab_size, embedding_dim, matrix=embedding_matrix,
+                             trainable=trainable_embedding, mask_zero=mask)
     if embedding_dropout > 0:
         x = keras.layers.Dropout(embedding_dropout, noise_shape=(None, None, 1),
                                  name="embedding_dropout")(x)

@@ -23,10 +23,9 @@ from rnnbook.models.recurrent import (
     check_cell,
     check_positive_int,
     check_rate,
-    make_embedding,
+    embedded_ids,
     make_rnn_layer,
     num_states,
-    resolve_embedding_dim,
 )
 
 
@@ -98,21 +97,11 @@ def build_language_model(
     cell = check_cell(cell)
     num_layers = check_positive_int("num_layers", num_layers)
     dropout = check_rate("dropout", dropout)
-    dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
     stateful = stateful_batch_size is not None
-    if stateful:
-        batch = check_positive_int("stateful_batch_size", stateful_batch_size)
-        tokens = keras.Input(batch_shape=(batch, None), dtype="int32", name="tokens")
-    else:
-        tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = make_embedding(
-        vocab_size,
-        dim,
-        matrix=embedding_matrix,
-        trainable=trainable_embedding,
-        mask_zero=mask_zero,
-        name="embedding",
-    )(tokens)
+    batch = check_positive_int("stateful_batch_size", stateful_batch_size) if stateful else None
+    tokens, x = embedded_ids(vocab_size, embedding_dim, matrix=embedding_matrix,
+                             trainable=trainable_embedding, mask_zero=mask_zero,
+                             batch_size=batch)
     for i in range(num_layers):
         if stateful:
             layer = _CARRIED_TYPES[cell](units, return_sequences=True, return_state=True,

@@ -134,6 +134,28 @@ def make_embedding(
     )
 
 
+def embedded_ids(
+    vocab_size: int,
+    embedding_dim: int | None,
+    *,
+    matrix: Any | None = None,
+    trainable: bool = True,
+    mask_zero: bool = True,
+    input_name: str = "tokens",
+    batch_size: int | None = None,
+) -> tuple[Any, Any]:
+    """An int32 id input `[B, T]` and its embedding: `(ids, make_embedding(...)(ids))`.
+
+    The embedding layer is named `"embedding"`; `embedding_dim=None` takes the width from
+    `matrix` (see `resolve_embedding_dim`); `batch_size` fixes the batch size (stateful models).
+    """
+    dim = resolve_embedding_dim(embedding_dim, matrix)
+    ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=input_name)
+    embedding = make_embedding(vocab_size, dim, matrix=matrix, trainable=trainable,
+                               mask_zero=mask_zero, name="embedding")
+    return ids, embedding(ids)
+
+
 def build_recurrent_stack(
     x: Any,
     *,

@@ -32,8 +32,7 @@ from rnnbook.models.recurrent import (
     build_recurrent_stack,
     check_positive_int,
     check_rate,
-    make_embedding,
-    resolve_embedding_dim,
+    embedded_ids,
 )
 
 
@@ -213,17 +212,9 @@ def build_tagger(
     vocab_size = check_positive_int("vocab_size", vocab_size)
     num_tags = check_positive_int("num_tags", num_tags)
     dropout = check_rate("dropout", dropout)
-    dim = resolve_embedding_dim(embedding_dim, embedding_matrix)
-    words = keras.Input(shape=(None,), dtype="int32", name="words")
+    words, x = embedded_ids(vocab_size, embedding_dim, matrix=embedding_matrix,
+                            trainable=trainable_embedding, input_name="words")
     inputs = [words]
-    x = make_embedding(
-        vocab_size,
-        dim,
-        matrix=embedding_matrix,
-        trainable=trainable_embedding,
-        mask_zero=True,
-        name="embedding",
-    )(words)
     if char_vocab_size is not None:
         try:
             char_layer = CharFeatures(

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.scratch.rnn import _as_batch
+
 __all__ = [
     "LSTMParams",
     "GRUParams",
@@ -117,16 +119,6 @@ class GRUParams:
                    scale * rng.standard_normal(bias_shape), reset_after)
 
 
-def _batch_inputs(x: np.ndarray, input_size: int) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim == 2:
-        x = x[None]
-    if x.ndim != 3 or x.shape[-1] != input_size:
-        raise ValueError(f"x must have shape [T, {input_size}] or [B, T, {input_size}], "
-                         f"got {np.shape(x)}")
-    return x
-
-
 def _initial(state: np.ndarray | None, batch: int, units: int, dtype: np.dtype) -> np.ndarray:
     if state is None:
         return np.zeros((batch, units), dtype)
@@ -148,7 +140,7 @@ def lstm_forward(
     params: LSTMParams, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Run an LSTM over ``x`` ``[B, T, X]`` (or ``[T, X]``): ``(hs [B, T, H], (h_T, c_T))``."""
-    x = _batch_inputs(x, params.kernel.shape[0])
+    x = _as_batch(x, params.kernel.shape[0])
     dtype = np.result_type(params.kernel, x)
     h = _initial(h0, x.shape[0], params.units, dtype)
     c = _initial(c0, x.shape[0], params.units, dtype)
@@ -182,7 +174,7 @@ def gru_step(params: GRUParams, x_t: np.ndarray, h: np.ndarray) -> np.ndarray:
 def gru_forward(params: GRUParams, x: np.ndarray, h0: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Run a GRU over ``x`` ``[B, T, X]`` (or ``[T, X]``): ``(hs [B, T, H], h_T)``."""
-    x = _batch_inputs(x, params.kernel.shape[0])
+    x = _as_batch(x, params.kernel.shape[0])
     h = _initial(h0, x.shape[0], params.units, np.result_type(params.kernel, x))
     hs = []
     for t in range(x.shape[1]):
