@@ -42,22 +42,26 @@ def test_a_colour_bar_is_not_counted_as_a_panel():
     assert describe_figure(fig) == "A figure. confusion matrix."
 
 
-def test_figures_shown_after_setup_carry_their_alt_text_in_the_output(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
-    nb = new_notebook(cells=[
-        new_code_cell("%matplotlib inline\nfrom matplotlib.figure import Figure\n"
-                      "from rnnbook.config import setup\nprofile = setup()"),
-        new_code_cell("fig = Figure()\nax = fig.add_subplot()\nax.plot([0, 1])\n"
-                      "ax.set(title='a line', xlabel='x', ylabel='y')\nfig"),
-    ])
+def _alt_texts_of_second_cell(tmp_path, first: str, second: str) -> list[str]:
+    """Run a two-cell notebook in a kernel; the alt text of each PNG the second cell shows."""
     source = tmp_path / "00_alt.ipynb"
-    nbformat.write(nb, source)
+    nbformat.write(new_notebook(cells=[new_code_cell(first), new_code_cell(second)]), source)
     run = execute_notebook(source, tmp_path / "out.ipynb", timeout_s=300)
     assert run.ok, run.error
     outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].outputs
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 1, "one PNG, shown once"
-    assert images[0].metadata["image/png"]["alt"] == "A figure. a line; x axis: x; y axis: y."
+    return [o.metadata.get("image/png", {}).get("alt") for o in outputs
+            if "image/png" in o.get("data", {})]
+
+
+def test_figures_shown_after_setup_carry_their_alt_text_in_the_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    alts = _alt_texts_of_second_cell(
+        tmp_path,
+        "%matplotlib inline\nfrom matplotlib.figure import Figure\n"
+        "from rnnbook.config import setup\nprofile = setup()",
+        "fig = Figure()\nax = fig.add_subplot()\nax.plot([0, 1])\n"
+        "ax.set(title='a line', xlabel='x', ylabel='y')\nfig")
+    assert alts == ["A figure. a line; x axis: x; y axis: y."], "one PNG, shown once, with alt"
 
 
 def test_a_pyplot_figure_drawn_after_setup_gets_alt_text_too(tmp_path, monkeypatch):
@@ -65,16 +69,9 @@ def test_a_pyplot_figure_drawn_after_setup_gets_alt_text_too(tmp_path, monkeypat
     does), loaded at the first figure, after setup(): loading it registers the PNG printer anew."""
     monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    nb = new_notebook(cells=[
-        new_code_cell("from matplotlib import pyplot as plt\nfrom rnnbook.config import setup\n"
-                      "profile = setup()"),
-        new_code_cell("fig, ax = plt.subplots()\nax.bar(['a', 'b'], [1, 2])\n"
-                      "ax.set(title='bars', ylabel='count')\nplt.close(fig)\nfig"),
-    ])
-    source = tmp_path / "00_pyplot.ipynb"
-    nbformat.write(nb, source)
-    run = execute_notebook(source, tmp_path / "out.ipynb", timeout_s=300)
-    assert run.ok, run.error
-    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].outputs
-    alts = [o.metadata["image/png"]["alt"] for o in outputs if "image/png" in o.get("data", {})]
+    alts = _alt_texts_of_second_cell(
+        tmp_path,
+        "from matplotlib import pyplot as plt\nfrom rnnbook.config import setup\nprofile = setup()",
+        "fig, ax = plt.subplots()\nax.bar(['a', 'b'], [1, 2])\n"
+        "ax.set(title='bars', ylabel='count')\nplt.close(fig)\nfig")
     assert alts == ["A figure. bars; y axis: count."]
