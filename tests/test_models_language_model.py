@@ -183,3 +183,17 @@ def test_stateful_fit_carries_state_within_an_epoch_and_resets_between():
     # evaluation inside fit scores the same streams as stream_token_losses
     losses = stream_token_losses(model, ids, batch_size=batch, seq_len=seq_len)
     np.testing.assert_allclose(losses.mean(), model.evaluate(data, verbose=0), rtol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_parameters_leave_out_the_carried_state(cell):
+    """A stateful model learns the same weights as a stateless one; its state is not counted."""
+    from rnnbook.models import count_parameters
+
+    stateless = build_language_model(20, embedding_dim=4, cell=cell, units=6, num_layers=2)
+    stateful = build_language_model(20, embedding_dim=4, cell=cell, units=6, num_layers=2,
+                                    stateful_batch_size=3)
+    states = (2 if cell == "lstm" else 1) * 2 * 3 * 6  # per layer: h (and c), 3 streams x 6
+    assert count_parameters(stateless) == stateless.count_params()
+    assert count_parameters(stateful) == count_parameters(stateless)
+    assert stateful.count_params() == count_parameters(stateful) + states

@@ -188,7 +188,7 @@ def check_budget_model(train_fn: Callable[[], Any], val_ids: Any, *, target: flo
     parameters, ``max_epochs`` epochs and ``target`` nats/char. Returns the loss, or ``None``
     when ``train_fn`` is not written yet (lenient mode; strict mode raises).
     """
-    from rnnbook.models import stream_token_losses
+    from rnnbook.models import count_parameters, stream_token_losses
 
     name = "budget model"
     result: dict[str, float] = {}
@@ -199,7 +199,7 @@ def check_budget_model(train_fn: Callable[[], Any], val_ids: Any, *, target: flo
             raise ExerciseCheckFailed(f"{name}: return a pair (model, epochs_trained), got "
                                       f"{type(got).__name__}")
         model, epochs_run = got
-        params = int(model.count_params())
+        params = count_parameters(model)  # the carried state is not a parameter
         if params > max_params:
             raise ExerciseCheckFailed(f"{name}: {params:,} parameters, the budget is "
                                       f"{max_params:,}; use fewer units or layers")
