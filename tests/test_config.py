@@ -106,6 +106,7 @@ def test_float32_means_float32_matrix_products_on_every_backend(monkeypatch, res
         assert not torch.backends.cudnn.allow_tf32
         monkeypatch.setenv("RNNBOOK_PRECISION", "mixed_float16")
         config.apply_precision()
-        assert torch.backends.cudnn.allow_tf32
+        assert torch.backends.cudnn.allow_tf32  # PyTorch's defaults again
+        assert not torch.backends.cuda.matmul.allow_tf32
     else:
         pytest.skip("TensorFlow's own TF32 switch is left as it is (no GPU run uses TensorFlow)")

@@ -187,8 +187,9 @@ def exact_float32_matmuls(exact: bool = True) -> None:
     elif backend == "torch":
         import torch
 
-        if exact:
-            torch.backends.cuda.matmul.allow_tf32 = False
+        # PyTorch's own defaults are TF32 off for matrix products and on for cuDNN (which runs
+        # its recurrent kernels); ``exact=False`` restores both.
+        torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = not exact
 
 

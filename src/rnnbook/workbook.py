@@ -106,6 +106,7 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int,
     # The asynchronous manager: with the blocking one, nbclient's cell timeouts never fire.
     km = AsyncKernelManager(kernel_name="python3", transport="ipc",
                             ip=os.path.join(sockets, "k"))
+    started: list[int] = []  # indices of the cells begun, the last one is running
     client = NotebookClient(
         nb,
         km=km,
@@ -115,7 +116,6 @@ def execute_notebook(path: Path, executed: Path, *, timeout_s: int,
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
-    started: list[int] = []  # indices of the cells begun, the last one is running
     native_log = native_log or Path(sockets) / "stderr.log"
     native_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
