@@ -77,6 +77,22 @@ def test_parallel_run_keeps_order_and_writes_a_notebook_stopped_at_the_deadline(
     assert any("01_slow.ipynb" in line and "FAILED" in line for line in lines)
 
 
+def test_in_place_replaces_only_the_notebooks_that_ran_without_error(tmp_path):
+    good = _notebook(tmp_path / "00_good.ipynb", "print('fresh')")
+    bad = _notebook(tmp_path / "01_bad.ipynb", "print('half')", "raise RuntimeError('boom')")
+    committed_bad = bad.read_bytes()
+    runs = workbook.run_workbook([good, bad], tmp_path / "out", variables={}, timeout_s=120,
+                                 in_place=True, log=lambda *a, **k: None)
+    assert runs[0].ok and runs[0].executed == good
+    assert nbformat.read(good, as_version=4).cells[0].outputs[0]["text"].strip() == "fresh"
+    assert not runs[1].ok and runs[1].executed == tmp_path / "out" / "notebooks" / bad.name
+    assert bad.read_bytes() == committed_bad, "a failed run leaves the committed copy alone"
+    half = nbformat.read(runs[1].executed, as_version=4)
+    assert half.cells[0].outputs[0]["text"].strip() == "half", "the failed run is kept to read"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], \
+        "no temporary file is left beside the notebooks"
+
+
 def test_stopping_a_parallel_run_writes_no_half_run_notebook(tmp_path):
     """Killing `rnnbook run --jobs N` takes its workers with it: none writes a notebook later."""
     import os

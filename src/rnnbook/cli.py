@@ -333,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--in-place",
         action="store_true",
-        help="overwrite the notebooks and results/ (to commit outputs of a real run)",
+        help="replace each notebook that ran without error by its executed copy, and write "
+             "results/ (to commit outputs of a real run); a failed one stays in --out",
     )
     run.add_argument("--timeout", type=_positive_int, default=3600, help="seconds allowed per cell")
     run.add_argument("--jobs", type=_positive_int, default=1,

@@ -8,10 +8,12 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
+
+from rnnbook.atomic import atomic_path
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -177,8 +179,9 @@ def run_workbook(
     deadline = None if deadline_s is None else time.time() + deadline_s
 
     def arguments(path: Path) -> tuple:
-        target = path if in_place else out_dir / "notebooks" / path.name
-        return path, target, timeout_s, out_dir / "logs" / f"{path.stem}.stderr.log", deadline
+        target = out_dir / "notebooks" / path.name
+        log_path = out_dir / "logs" / f"{path.stem}.stderr.log"
+        return path, target, timeout_s, log_path, deadline, path if in_place else None
 
     with _environment(variables):
         if jobs <= 1:
@@ -216,9 +219,17 @@ def _stop_with_parent() -> None:
 
 
 def _execute(path: Path, target: Path, timeout_s: int, native_log: Path,
-             deadline: float | None) -> NotebookRun:
-    return execute_notebook(path, target, timeout_s=timeout_s, native_log=native_log,
-                            deadline=deadline)
+             deadline: float | None, publish_to: Path | None) -> NotebookRun:
+    """Execute into ``target``; with ``publish_to`` (``--in-place``), a run that succeeded then
+    replaces that file atomically. A failed or stopped run never overwrites the committed copy:
+    it stays in ``target`` for reading."""
+    run = execute_notebook(path, target, timeout_s=timeout_s, native_log=native_log,
+                           deadline=deadline)
+    if publish_to is None or not run.ok:
+        return run
+    with atomic_path(publish_to) as tmp:
+        shutil.copyfile(target, tmp)
+    return replace(run, executed=publish_to)
 
 
 def _status(run: NotebookRun) -> str:
