@@ -5,7 +5,8 @@
 `scripts/device_run.sh` returns `workbook-run.tar.gz` (executed notebooks, `results/*.json`,
 `bench.json`). A notebook is adopted, with its results file, only when
 
-- its results file came back (it ran to its last cell, so it was not stopped at the deadline),
+- its results file came back (it ran to its last cell, so it was not stopped at the deadline)
+  and says it is a real run (profile `cpu` or `full`, not the sample files),
 - it holds no error output, and
 - neither file holds an absolute path of the device (site-packages, its checkout, /tmp).
 
@@ -39,6 +40,11 @@ def reasons_to_leave(notebook: Path, results: Path) -> list[str]:
     reasons = []
     if not results.is_file():
         reasons.append("no results file: it did not reach its last cell")
+    else:
+        record = json.loads(results.read_text(encoding="utf-8"))
+        if record.get("profile") not in ("cpu", "full") or record.get("samples"):
+            reasons.append(f"profile {record.get('profile')}, samples {record.get('samples')}: "
+                           "only real runs at cpu or full are committed")
     cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     errors = [i for i, cell in enumerate(cells, 1)
               if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]

@@ -33,8 +33,8 @@ def _notebook(path: Path, text: str, *, error: bool = False) -> None:
     nbformat.write(nb, path)
 
 
-def _results(path: Path, stem: str, device: str) -> None:
-    record = {"notebook": stem, "profile": "full", "device": device, "backend": "jax",
+def _results(path: Path, stem: str, device: str, profile: str = "full") -> None:
+    record = {"notebook": stem, "profile": profile, "device": device, "backend": "jax",
               "samples": False, "wall_time_s": 12.0, "metrics": {"accuracy": 0.9}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record), encoding="utf-8")
@@ -49,7 +49,7 @@ BENCH_ROW = {"cell": "gru", "layers": 1, "bidirectional": False, "seq_len": 100,
 @pytest.fixture
 def checkout_and_archive(tmp_path):
     root, run = tmp_path / "checkout", tmp_path / "run"
-    for stem in ("00_done", "01_stopped", "02_failed", "03_leaky"):  # the committed state
+    for stem in ("00_done", "01_stopped", "02_failed", "03_leaky", "04_smoke"):  # committed
         _notebook(root / "notebooks" / f"{stem}.ipynb", "committed\n")
         _results(root / "results" / f"{stem}.json", stem, "CPU (2 cores)")
     (root / "results" / "bench.json").write_text(json.dumps(
@@ -62,6 +62,8 @@ def checkout_and_archive(tmp_path):
     _results(run / "results" / "02_failed.json", "02_failed", "NVIDIA H200")
     _notebook(run / "notebooks" / "03_leaky.ipynb", "File /tmp/rnnbook-site/keras/x.py, line 3\n")
     _results(run / "results" / "03_leaky.json", "03_leaky", "NVIDIA H200")
+    _notebook(run / "notebooks" / "04_smoke.ipynb", "tiny\n")
+    _results(run / "results" / "04_smoke.json", "04_smoke", "NVIDIA H200", profile="smoke")
     (run / "bench.json").write_text(json.dumps({"rows": [{**BENCH_ROW, "device": "NVIDIA H200"}]}),
                                     encoding="utf-8")
     archive = tmp_path / "workbook-run.tar.gz"
@@ -84,7 +86,7 @@ def test_only_finished_clean_notebooks_are_adopted(device_adopt, checkout_and_ar
     assert _committed(root, "00_done") == "from the GPU\n"
     device = json.loads((root / "results" / "00_done.json").read_text())["device"]
     assert device == "NVIDIA H200"
-    for stem in ("01_stopped", "02_failed", "03_leaky"):
+    for stem in ("01_stopped", "02_failed", "03_leaky", "04_smoke"):
         assert _committed(root, stem) == "committed\n", stem
         assert json.loads((root / "results" / f"{stem}.json").read_text())["device"] == \
             "CPU (2 cores)"
@@ -92,6 +94,7 @@ def test_only_finished_clean_notebooks_are_adopted(device_adopt, checkout_and_ar
     assert "01_stopped: no results file" in text
     assert "02_failed: error output in cell(s) [1]" in text
     assert "03_leaky: absolute path in 03_leaky.ipynb" in text
+    assert "04_smoke: profile smoke, samples False: only real runs" in text
     rows = json.loads((root / "results" / "bench.json").read_text())["rows"]
     assert sorted(r["device"] for r in rows) == ["CPU (2 cores)", "NVIDIA H200"], "merged"
     assert "NVIDIA H200" in (root / "docs" / "results.md").read_text()
