@@ -42,6 +42,13 @@ def test_tables_flatten_nested_metrics(tmp_path):
     assert "test_accuracy_by_model" not in summary
 
 
+def test_intervals_are_rounded_like_the_other_values(tmp_path):
+    save_results("03_imdb", {"test_accuracy_ci95": [0.5935570238784045, 0.6534939052721707]},
+                 profile=get_profile("cpu"), wall_time_s=5, directory=tmp_path)
+    [record] = load_results(tmp_path)
+    assert metric_rows(record) == [("test_accuracy_ci95", "[0.5936, 0.6535]", "")]
+
+
 def test_load_results_names_a_broken_file(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="bad.json"):

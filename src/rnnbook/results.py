@@ -76,6 +76,8 @@ def load_results(directory: Path | None = None) -> list[dict[str, Any]]:
 def _format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list | tuple):  # an interval: [low, high]
+        return "[" + ", ".join(_format_value(v) for v in value) + "]"
     return str(value)
 
 
