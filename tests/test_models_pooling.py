@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnnbook.layers import MaskedTimePooling
-from rnnbook.lm_pretrain import build_word_lm, lm_windows, transfer_lm_weights
+from rnnbook.lm_pretrain import build_word_lm, lm_windows, saturated_share, transfer_lm_weights
 from rnnbook.models import ModelConfigError, build_classifier
 
 VOCAB = 30
@@ -86,6 +86,34 @@ def test_lm_windows_shift_by_one_and_reverse():
         lm_windows([[1, 2]], window=5)
 
 
+def test_lm_windows_map_rare_targets_to_unk_and_keep_inputs():
+    x, y = lm_windows([[2, 9, 3, 8, 4]], window=4, num_targets=5)
+    np.testing.assert_array_equal(x, [[2, 9, 3, 8]])  # inputs keep every id
+    np.testing.assert_array_equal(y, [[1, 3, 1, 4]])  # 9 and 8 are not predicted: <unk> (1)
+    assert y.dtype == np.int32
+    _, y0 = lm_windows([[2, 9, 3]], window=2, num_targets=5, unk_id=0)
+    np.testing.assert_array_equal(y0, [[0, 3]])
+    with pytest.raises(ValueError, match="unk_id must be below num_targets"):
+        lm_windows([[2, 9, 3]], window=2, num_targets=5, unk_id=5)
+    with pytest.raises(ValueError, match="num_targets"):
+        lm_windows([[2, 9, 3]], window=2, num_targets=0)
+
+
+def test_word_lm_with_fewer_targets_predicts_only_those_and_transfers():
+    lm = build_word_lm(VOCAB, embedding_dim=6, units=5, num_targets=7)
+    x, y = lm_windows([np.arange(1, VOCAB)] * 8, window=6, num_targets=7)
+    probs = _np(lm(x[:2]))
+    assert probs.shape == (2, 6, 7)
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-5)
+    lm.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    loss = lm.fit(x, y, epochs=5, verbose=0).history["loss"]
+    assert loss[-1] < loss[0]
+    clf = build_classifier(VOCAB, embedding_dim=6, units=5, pooling="max_mean")
+    assert transfer_lm_weights(clf, lm) == ["embedding", "rnn_1 (forward)"]
+    with pytest.raises(ValueError, match="num_targets must be at most vocab_size"):
+        build_word_lm(VOCAB, embedding_dim=6, units=5, num_targets=VOCAB + 1)
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_transfer_copies_language_model_weights(bidirectional):
     fwd = build_word_lm(VOCAB, embedding_dim=6, units=5)
@@ -120,3 +148,35 @@ def test_pooled_classifier_saves_and_reloads(tmp_path):
     reloaded = keras.saving.load_model(path)
     assert reloaded.get_layer("pooling").modes == ("max", "mean")
     np.testing.assert_allclose(_np(reloaded(ids)), _np(model(ids)), atol=1e-6)
+
+
+def _tanh_of_embedding(values):
+    """ids -> h_t = tanh(values[id_t]): a one-unit SimpleRNN with weight 1 and no recurrence."""
+    ids = keras.Input(shape=(None,), dtype="int32")
+    emb = keras.layers.Embedding(len(values), 1, mask_zero=True,
+                                 embeddings_initializer=keras.initializers.Constant(0.0))
+    rnn = keras.layers.SimpleRNN(1, return_sequences=True, name="rnn_1")
+    model = keras.Model(ids, rnn(emb(ids)))
+    emb.set_weights([np.array(values, np.float32)[:, None]])
+    rnn.set_weights([np.ones((1, 1)), np.zeros((1, 1)), np.zeros(1)])
+    return model
+
+
+def test_saturated_share_counts_real_tokens_only():
+    # id 0 (padding) would be saturated (tanh 9 = 1.0) but is not counted; tanh 0.1 = 0.0997,
+    # tanh 5 = 0.9999: 4 of the 5 real tokens are beyond 0.9
+    model = _tanh_of_embedding([9.0, 0.1, 5.0])
+    ids = np.array([[1, 2, 0], [2, 2, 2]], np.int32)
+    assert saturated_share(model, ids) == pytest.approx(0.8)
+    assert saturated_share(model, ids, threshold=0.99999) == pytest.approx(0.0)
+
+
+def test_saturated_share_rejects_bad_input():
+    model = _tanh_of_embedding([0.0, 0.1, 5.0])
+    with pytest.raises(ValueError, match=r"ids must be \[batch, time\]"):
+        saturated_share(model, np.array([1, 2]))
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        saturated_share(model, np.array([[1, 2]]), threshold=1.0)
+    last_state = build_classifier(VOCAB, embedding_dim=4, units=3)  # rnn_1 returns [B, units]
+    with pytest.raises(ValueError, match="needs return_sequences=True"):
+        saturated_share(last_state, np.array([[1, 2]]))
