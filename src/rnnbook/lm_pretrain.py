@@ -58,9 +58,10 @@ def lm_windows(ids: Sequence[Sequence[int]], window: int, *, reverse: bool = Fal
     every id), to match ``build_word_lm(..., num_targets=...)``.
     """
     window = check_positive_int("window", window)
-    if num_targets is not None and not 0 <= unk_id < check_positive_int("num_targets",
-                                                                         num_targets):
-        raise ValueError(f"unk_id must be below num_targets ({num_targets}), got {unk_id}")
+    if num_targets is not None:
+        num_targets = check_positive_int("num_targets", num_targets)
+        if not 0 <= unk_id < num_targets:
+            raise ValueError(f"unk_id must be below num_targets ({num_targets}), got {unk_id}")
     stream = np.concatenate([np.asarray(r, dtype=np.int32)[::-1] if reverse else
                              np.asarray(r, dtype=np.int32) for r in ids if len(r)])
     n = (len(stream) - 1) // window
@@ -71,7 +72,7 @@ def lm_windows(ids: Sequence[Sequence[int]], window: int, *, reverse: bool = Fal
     x = stream[: n * window].reshape(n, window)
     y = stream[1 : n * window + 1].reshape(n, window)
     if num_targets is not None:
-        y = np.where(y < num_targets, y, np.int32(unk_id)).astype(np.int32)
+        y = np.where(y < num_targets, y, np.int32(unk_id))
     return x, y
 
 
