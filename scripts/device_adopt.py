@@ -101,11 +101,9 @@ def adopt(archive: Path, root: Path, *, dry_run: bool = False, log=print) -> lis
             reports.write_bench_report(bench.merge_rows(old_rows, new_rows), committed,
                                        root / "docs")
     if adopted:
-        from rnnbook.atomic import write_text_atomic
         from rnnbook.exercises import generate_student_versions
 
-        records = reports.load_run_records(root / "results")
-        write_text_atomic(root / "docs" / "results.md", reports.results_markdown(records))
+        reports.write_results_doc(root / "results", root / "docs")
         generate_student_versions(root / "notebooks", root / "notebooks" / "exercises")
     return adopted
 

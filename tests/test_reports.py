@@ -31,6 +31,18 @@ def test_results_table_has_one_row_per_run(tmp_path):
     assert "bleu_signature=nrefs:4\\|case:mixed" in text  # a pipe would split the table cell
 
 
+def test_results_doc_is_written_only_from_results(tmp_path):
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    results.mkdir()
+    target, count = reports.write_results_doc(results, docs)
+    assert count == 0 and not target.exists()  # an empty folder leaves the old page alone
+    (results / "03_imdb_sentiment.json").write_text(
+        json.dumps(_record("03_imdb_sentiment", "cpu", "CPU (2 cores)", test_accuracy=0.8872)))
+    target, count = reports.write_results_doc(results, docs)
+    assert (target, count) == (docs / "results.md", 1)
+    assert "test_accuracy=0.8872" in target.read_text()
+
+
 def test_a_broken_results_file_is_named(tmp_path):
     (tmp_path / "03_imdb_sentiment.json").write_text("{not json")
     with pytest.raises(ValueError, match="03_imdb_sentiment.json: not a results file"):

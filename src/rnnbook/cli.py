@@ -256,15 +256,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from rnnbook import reports
-    from rnnbook.atomic import write_text_atomic
 
-    records = reports.load_run_records(Path(args.results))
-    if not records:
+    target, count = reports.write_results_doc(Path(args.results), Path(args.docs))
+    if not count:
         print(f"rnnbook report: no results files in {args.results}", file=sys.stderr)
         return 2
-    target = Path(args.docs) / "results.md"
-    write_text_atomic(target, reports.results_markdown(records))
-    print(f"written: {target} ({len(records)} results files)")
+    print(f"written: {target} ({count} results files)")
     return 0
 
 

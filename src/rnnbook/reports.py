@@ -61,6 +61,18 @@ def results_markdown(records: Iterable[Mapping[str, Any]]) -> str:
     )
 
 
+def write_results_doc(results_dir: Path, docs_dir: Path) -> tuple[Path, int]:
+    """Regenerate ``docs_dir/results.md`` from ``results_dir``; returns (path, records read).
+
+    Nothing is written when ``results_dir`` holds no results files.
+    """
+    records = load_run_records(Path(results_dir))
+    target = Path(docs_dir) / "results.md"
+    if records:
+        write_text_atomic(target, results_markdown(records))
+    return target, len(records)
+
+
 def load_bench_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of ``bench.json`` (an empty list if the file does not exist)."""
     if not path.exists():
