@@ -17,7 +17,7 @@ from rnnbook.datasets import DatasetFormatError, iob1_to_iob2, parse_conll
 from rnnbook.datasets._tar import iter_tar
 from rnnbook.datasets.glove import build_matrix, read_vectors
 from rnnbook.datasets.imdb import read_reviews, split_validation
-from rnnbook.datasets.shakespeare import read_text, split_text
+from rnnbook.datasets.shakespeare import read_text, speaker_names, split_text
 from rnnbook.datasets.spa_eng import group_by_source, parse_pairs, split_pairs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "datasets"
@@ -387,3 +387,10 @@ def test_tar_member_name_not_utf8_names_the_file(tmp_path):
         tf.addfile(info, io.BytesIO(b"ok"))
     with pytest.raises(DatasetFormatError, match="latin1.tar: a complete tar archive"):
         list(iter_tar(path))
+
+
+def test_speaker_names_are_the_capitalised_lines_ending_in_a_colon():
+    text = ("First Citizen:\nBefore we proceed.\n\nKING RICHARD III:\nNow is the winter:\n"
+            "ROMEO:\nO, she doth teach.\nJULIET: not a speaker line\nO'ER:\n")
+    assert speaker_names(text) == ["KING RICHARD III", "ROMEO", "O'ER"]
+    assert speaker_names("") == []

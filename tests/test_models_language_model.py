@@ -12,6 +12,7 @@ from rnnbook.models import (
     build_classifier,
     build_language_model,
     copy_language_model,
+    dynamic_token_losses,
     make_lm_step_model,
     reset_lm_states,
     stream_token_losses,
@@ -145,6 +146,60 @@ def test_stream_token_losses_match_a_hand_computed_cross_entropy():
     # independent windows: only the first chunk of each stream matches the whole-stream run
     np.testing.assert_allclose(windows[:, :10], expected[:, :10], atol=1e-4)
     assert not np.allclose(windows[:, 10:], expected[:, 10:], atol=1e-4)
+
+
+def _cross_entropy(logits, target):
+    logits = np.asarray(logits, np.float64)
+    return float(np.log(np.exp(logits).sum()) - logits[target])
+
+
+def test_dynamic_evaluation_scores_each_chunk_then_takes_one_sgd_step_on_it():
+    model = build_language_model(VOCAB, embedding_dim=6, cell="gru", units=8, num_layers=2,
+                                 dropout=0.3)
+    ids = np.random.default_rng(4).integers(1, VOCAB, size=3 * 10 + 1)
+    weights_before = model.get_weights()
+    static = stream_token_losses(model, ids, batch_size=1, seq_len=10)
+    np.testing.assert_allclose(dynamic_token_losses(model, ids, learning_rate=0.0, seq_len=10),
+                               static, atol=1e-5)
+    np.testing.assert_allclose(
+        dynamic_token_losses(model, ids[:21], learning_rate=0.0, batch_size=2, seq_len=5),
+        stream_token_losses(model, ids[:21], batch_size=2, seq_len=5), atol=1e-5)
+    adapted = dynamic_token_losses(model, ids, learning_rate=0.5, seq_len=10)
+    assert adapted.shape == (1, 30)
+    np.testing.assert_allclose(adapted[:, :10], static[:, :10], atol=1e-5)  # nothing learnt yet
+    # by hand: the state after chunk 1 comes from the weights that scored it; chunk 2 is then
+    # scored by the weights after one SGD step (no dropout) on chunk 1
+    reference = copy_language_model(model, dropout=0.0)
+    stepper = LanguageModelStepper(reference)  # shares the reference's layers
+    states = stepper.initial_state(1)
+    for t in range(10):
+        _, states = stepper.step(ids[t : t + 1], states)
+    reference.compile(optimizer=keras.optimizers.SGD(0.5),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reference.train_on_batch(ids[None, :10].astype("int32"), ids[None, 1:11].astype("int32"))
+    expected = []
+    for t in range(10, 20):
+        logits, states = stepper.step(ids[t : t + 1], states)
+        expected.append(_cross_entropy(np.asarray(logits)[0], ids[t + 1]))
+    np.testing.assert_allclose(adapted[0, 10:20], expected, atol=1e-4)
+    assert not np.allclose(adapted[:, 10:], static[:, 10:], atol=1e-3)
+    for after, before in zip(model.get_weights(), weights_before, strict=True):
+        np.testing.assert_array_equal(after, before)  # a copy learnt, not the model
+
+
+def test_dynamic_evaluation_learns_a_phrase_that_repeats():
+    model = build_language_model(VOCAB, embedding_dim=6, cell="gru", units=16)
+    ids = np.tile(np.random.default_rng(6).integers(1, VOCAB, size=7), 50)
+    static = stream_token_losses(model, ids, batch_size=1, seq_len=10)
+    adapted = dynamic_token_losses(model, ids, learning_rate=1.0, seq_len=10)
+    assert adapted[:, -50:].mean() < 0.6 * static[:, -50:].mean()  # static: about log(VOCAB)
+
+
+@pytest.mark.parametrize("rate", [-0.1, float("nan"), float("inf"), True, "0.1"])
+def test_dynamic_evaluation_rejects_a_bad_learning_rate(rate):
+    model = build_language_model(VOCAB, embedding_dim=4, cell="gru", units=4)
+    with pytest.raises(ValueError, match="learning_rate"):
+        dynamic_token_losses(model, np.arange(1, VOCAB), learning_rate=rate, seq_len=5)
 
 
 def test_stateful_fit_carries_state_within_an_epoch_and_resets_between():

@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnnbook.ngram import NGramLM, add_k_probability, count_ngrams
+from rnnbook.ngram import NGramLM, adaptive_log_probs, add_k_probability, count_ngrams
 
 V = 5
 RNG = np.random.default_rng(0)
@@ -139,3 +139,37 @@ def test_bad_arguments():
         NGramLM.fit(np.zeros((2, 2), int), order=1, vocab_size=3)
     with pytest.raises(ValueError, match="at least order"):
         NGramLM.fit([0], order=2, vocab_size=3)
+
+
+def test_adaptive_log_probs_count_each_block_after_scoring_it():
+    # unigram, V = 3, Witten-Bell: P(w) = (c(w) + T / V) / (N + T)
+    # block 1 from [0, 0] (N 2, T 1): P(1) = (1/3) / 3; block 2 from [0, 0, 1, 1] (N 4, T 2):
+    # P(1) = (2 + 2/3) / 6
+    got = adaptive_log_probs([0, 0], [1, 1, 1, 1], order=1, vocab_size=3, block=2)
+    np.testing.assert_allclose(np.exp(got), [1 / 9, 1 / 9, 4 / 9, 4 / 9])
+
+
+def test_adaptive_log_probs_with_one_block_is_the_static_model():
+    rng = np.random.default_rng(7)
+    train, text = rng.integers(0, 5, size=300), rng.integers(0, 5, size=40)
+    static = NGramLM.fit(train, order=3, vocab_size=5).log_probs(text)
+    np.testing.assert_allclose(adaptive_log_probs(train, text, order=3, vocab_size=5, block=40),
+                               static)
+    # the first block of any blocking is the static score too; later blocks pass on the history
+    blocked = adaptive_log_probs(train, text, order=3, vocab_size=5, block=15)
+    np.testing.assert_allclose(blocked[:15], static[:15])
+    assert blocked.shape == static.shape
+
+
+def test_adaptive_log_probs_learn_a_new_phrase():
+    train = np.random.default_rng(8).integers(0, 6, size=500)
+    phrase = np.tile([6, 7, 6, 8], 50)  # ids the training text never has
+    static = NGramLM.fit(train, order=3, vocab_size=9).cross_entropy(phrase)
+    adaptive = -adaptive_log_probs(train, phrase, order=3, vocab_size=9, block=20)
+    assert adaptive[-20:].mean() < 0.2 < static
+
+
+@pytest.mark.parametrize("block", [0, -3, 2.5])
+def test_adaptive_log_probs_reject_a_bad_block(block):
+    with pytest.raises(ValueError, match="block"):
+        adaptive_log_probs([0, 1, 0], [1, 0], order=2, vocab_size=2, block=block)

@@ -42,7 +42,7 @@ import numpy as np
 
 from rnnbook.validation import positive_int as _positive_int
 
-__all__ = ["NGramLM", "OrderTable", "add_k_probability", "count_ngrams"]
+__all__ = ["NGramLM", "OrderTable", "adaptive_log_probs", "add_k_probability", "count_ngrams"]
 
 SMOOTHINGS = ("witten_bell", "add_k")
 _MAX_KEY = 2**62
@@ -336,3 +336,29 @@ class NGramLM:
             out.append(token)
             ctx.append(token)
         return np.asarray(out, np.int64)
+
+
+def adaptive_log_probs(
+    train_ids: Sequence[int] | np.ndarray,
+    ids: Sequence[int] | np.ndarray,
+    *,
+    order: int,
+    vocab_size: int,
+    block: int,
+) -> np.ndarray:
+    """``log P(ids[i] | previous ids)`` (nats) from a Witten–Bell N-gram that keeps counting.
+
+    ``ids`` is read in blocks of ``block`` tokens. Each block is scored by a model fitted on
+    ``train_ids`` followed by every earlier block of ``ids``, so every token is predicted before
+    it is counted: the count-based counterpart of dynamic evaluation
+    (:func:`rnnbook.models.dynamic_token_losses`). The first block is the static model's score.
+    """
+    block = _positive_int("block", block)
+    train = NGramLM._check_ids(train_ids, vocab_size)
+    arr = NGramLM._check_ids(ids, vocab_size)
+    log_probs = []
+    for start in range(0, arr.size, block):
+        lm = NGramLM.fit(np.concatenate([train, arr[:start]]), order=order, vocab_size=vocab_size)
+        history = arr[max(start - order + 1, 0) : start]
+        log_probs.append(lm.log_probs(arr[start : start + block], history))
+    return np.concatenate(log_probs) if log_probs else np.zeros(0)

@@ -25,7 +25,7 @@ from rnnbook.datasets.registry import (
 )
 from rnnbook.datasets.report import FileStatus, VerifyReport, verify
 from rnnbook.datasets.resolver import data_dir, dataset_path, fetch, mirror_dir, samples_mode
-from rnnbook.datasets.shakespeare import TextSplit, load_shakespeare
+from rnnbook.datasets.shakespeare import TextSplit, load_shakespeare, speaker_names
 from rnnbook.datasets.spa_eng import PairsData, group_by_source, load_spa_eng
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "load_imdb_word_index",
     "load_registry",
     "load_shakespeare",
+    "speaker_names",
     "group_by_source",
     "load_spa_eng",
     "mirror_dir",

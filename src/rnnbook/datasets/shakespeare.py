@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from rnnbook.datasets.registry import Registry
 from rnnbook.datasets.resolver import Resolved, resolve
 
 NAME = "tinyshakespeare"
+_SPEAKER_LINE = re.compile(r"^([A-Z][A-Z' ]*[A-Z]):$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,12 @@ def split_text(text: str, val_fraction: float = 0.1) -> TextSplit:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     cut = int(len(text) * (1.0 - val_fraction))
     return TextSplit(train=text[:cut], val=text[cut:])
+
+
+def speaker_names(text: str) -> list[str]:
+    """The speaker of every speech in ``text``, in order: each line that is a name in capitals
+    followed by a colon (``"ROMEO:"``, ``"KING RICHARD III:"``)."""
+    return _SPEAKER_LINE.findall(text)
 
 
 def load_shakespeare(val_fraction: float = 0.1, *, registry: Registry | None = None) -> TextSplit:

@@ -1,8 +1,8 @@
 """Model builders returning plain Keras 3 models (backend-agnostic: TensorFlow, JAX, PyTorch).
 
 - `build_recurrent_stack`, `make_embedding`: shared blocks (`recurrent.py`).
-- `build_language_model`, `make_lm_step_model`, `LanguageModelStepper`, stateful training helpers
-  (`language_model.py`).
+- `build_language_model`, `make_lm_step_model`, `LanguageModelStepper`, stateful training helpers,
+  scoring (`stream_token_losses`, `dynamic_token_losses`) (`language_model.py`).
 - `build_classifier` (`classifier.py`).
 - `build_tagger`, `CRFTagger`, `crf_decode`, `predict_tags` (`tagger.py`).
 - `build_seq2seq`, `Seq2Seq` (`seq2seq.py`).
@@ -15,6 +15,7 @@ from rnnbook.models.language_model import (
     build_language_model,
     copy_language_model,
     count_parameters,
+    dynamic_token_losses,
     make_lm_step_model,
     reset_lm_states,
     stream_token_losses,
@@ -45,6 +46,7 @@ __all__ = [
     "copy_language_model",
     "count_parameters",
     "crf_decode",
+    "dynamic_token_losses",
     "make_embedding",
     "make_lm_step_model",
     "make_rnn_layer",

@@ -7,6 +7,8 @@
 - `copy_language_model`: the same weights in a stateful or stateless model.
 - `stream_token_losses`: per-token losses over a text read as contiguous streams with the state
   carried (how a stateful model is scored), or in independent windows (`carry_state=False`).
+- `dynamic_token_losses`: per-token losses of a model that keeps learning from the text it has
+  already scored (dynamic evaluation).
 - `make_lm_step_model`, `LanguageModelStepper`: one token per step, for generation.
 """
 
@@ -184,18 +186,20 @@ def _cell_name(layer: Any) -> str:
     raise ModelConfigError(f"unknown recurrent layer {type(layer).__name__}")
 
 
-def copy_language_model(model: keras.Model, *, stateful_batch_size: int | None = None
-                        ) -> keras.Model:
+def copy_language_model(model: keras.Model, *, stateful_batch_size: int | None = None,
+                        dropout: float | None = None) -> keras.Model:
     """A new language model with `model`'s architecture and weights, stateful or not.
 
     Use it to generate from (or score window by window) a model trained statefully, or to score
-    a stateless model with its state carried (`stateful_batch_size=B`).
+    a stateless model with its state carried (`stateful_batch_size=B`). `dropout` replaces the
+    model's own rate (None keeps it); it only matters if the copy is trained.
     """
     embedding, rnns, _ = _lm_parts(model)
-    try:
-        dropout = float(model.get_layer("dropout_1").rate)
-    except ValueError:
-        dropout = 0.0
+    if dropout is None:
+        try:
+            dropout = float(model.get_layer("dropout_1").rate)
+        except ValueError:
+            dropout = 0.0
     copy = build_language_model(
         int(embedding.input_dim), embedding_dim=int(embedding.output_dim),
         cell=_cell_name(rnns[0]), units=int(rnns[0].units), num_layers=len(rnns),
@@ -233,10 +237,59 @@ def stream_token_losses(
     losses = []
     for i in range(len(data)):
         x, y = data[i]
-        logits = np.asarray(scorer.predict_on_batch(x), np.float64)
-        logits -= logits.max(axis=-1, keepdims=True)
-        log_z = np.log(np.exp(logits).sum(axis=-1))
-        losses.append(log_z - np.take_along_axis(logits, y[..., None].astype(np.int64), -1)[..., 0])
+        losses.append(_token_losses(scorer.predict_on_batch(x), y))
+    return np.concatenate(losses, axis=1)
+
+
+def _token_losses(logits: Any, targets: np.ndarray) -> np.ndarray:
+    """Cross-entropy (nats, float64) of every target under `logits` `[..., V]`."""
+    logits = np.asarray(logits, np.float64)
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    log_z = np.log(np.exp(logits).sum(axis=-1))
+    return log_z - np.take_along_axis(logits, targets[..., None].astype(np.int64), -1)[..., 0]
+
+
+def dynamic_token_losses(
+    model: keras.Model,
+    ids: Any,
+    *,
+    learning_rate: float,
+    batch_size: int = 1,
+    seq_len: int = 50,
+) -> np.ndarray:
+    """Per-token cross-entropy (nats) `[batch_size, n]` of `model` reading `ids` while it learns.
+
+    Dynamic evaluation (Mikolov 2012; Krause et al. 2018): the text is read as in
+    `stream_token_losses` (`batch_size` contiguous streams side by side, `seq_len` tokens at a
+    time, the state carried), but after each batch of chunks is scored the model takes one plain
+    SGD step (rate `learning_rate`, no dropout) on those chunks. Every token is still predicted
+    before the model learns from it; the model adapts to what it has read so far (the names,
+    words and style of the text at hand). One stream adapts most; more streams run faster and
+    adapt a little less. `model` itself is not changed (a copy learns). `learning_rate=0` gives
+    exactly `stream_token_losses(model, ids, batch_size=batch_size, seq_len=seq_len)`.
+    """
+    from rnnbook.lm_data import ContiguousStreams
+
+    if isinstance(learning_rate, bool) or not (
+        isinstance(learning_rate, int | float) and 0 <= learning_rate < math.inf
+    ):
+        raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
+    data = ContiguousStreams(ids, batch_size, seq_len)
+    reader = copy_language_model(model, stateful_batch_size=batch_size, dropout=0.0)
+    reader.compile(optimizer=keras.optimizers.SGD(learning_rate),
+                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reset_lm_states(reader)
+    states = [state for layer in _lm_parts(reader)[1] for state in layer.states]
+    losses = []
+    for i in range(len(data)):
+        x, y = data[i]
+        before = [keras.ops.convert_to_numpy(state) for state in states]
+        losses.append(_token_losses(reader.predict_on_batch(x), y))
+        if learning_rate > 0:
+            # the training step reads the chunk again from the state it was scored from
+            for state, value in zip(states, before, strict=True):
+                state.assign(value)
+            reader.train_on_batch(x, y)
     return np.concatenate(losses, axis=1)
 
 
