@@ -115,6 +115,16 @@ def test_streams_read_every_token_once():
     np.testing.assert_array_equal(xs.reshape(-1), np.arange(400))
 
 
+@pytest.mark.parametrize("random_offset", [False, True])
+def test_streams_target_positions_index_every_target(random_offset):
+    ids = np.arange(1000, 1000 + 3 * 17 + 5)
+    data = ContiguousStreams(ids, 3, 4, random_offset=random_offset, seed=2)
+    targets = np.concatenate([data[i][1] for i in range(len(data))], axis=1)
+    positions = data.target_positions()
+    assert positions.shape == targets.shape == (3, len(data) * 4)
+    np.testing.assert_array_equal(ids[positions], targets)
+
+
 def test_streams_random_offset_moves_the_cuts_not_the_length():
     ids = np.arange(2000)
     ds = ContiguousStreams(ids, 4, 10, random_offset=True, seed=0)

@@ -195,6 +195,13 @@ class ContiguousStreams(_TokenBatches):
         """Targets in one pass over all batches."""
         return self._num_batches * self.tokens_per_batch
 
+    def target_positions(self) -> np.ndarray:
+        """``[batch_size, num_batches * seq_len]``: the index in ``ids`` of every target of one
+        pass, row by row in reading order (the layout of
+        :func:`rnnbook.models.stream_token_losses`), to line losses up with another model's."""
+        columns = np.arange(self._num_batches * self.seq_len)
+        return self.offset + 1 + np.arange(self.batch_size)[:, None] * self.stream_len + columns
+
     def _draw(self) -> None:
         self.offset = int(self._rng.integers(self.seq_len)) if self.random_offset else 0
 
