@@ -259,7 +259,7 @@ def dynamic_token_losses(
 ) -> np.ndarray:
     """Per-token cross-entropy (nats) `[batch_size, n]` of `model` reading `ids` while it learns.
 
-    Dynamic evaluation (Mikolov 2012; Krause et al. 2018): the text is read as in
+    Dynamic evaluation (Mikolov et al. 2010; Krause et al. 2018): the text is read as in
     `stream_token_losses` (`batch_size` contiguous streams side by side, `seq_len` tokens at a
     time, the state carried), but after each batch of chunks is scored the model takes one plain
     SGD step (rate `learning_rate`, no dropout) on those chunks. Every token is still predicted
