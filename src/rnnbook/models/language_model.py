@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from rnnbook.lm_data import ContiguousStreams
 from rnnbook.models.recurrent import (
     CELL_TYPES,
     ModelConfigError,
@@ -229,8 +230,6 @@ def stream_token_losses(
     targets, so the two means are directly comparable; the mean of the result is a per-token
     average (every chunk is full, nothing is masked).
     """
-    from rnnbook.lm_data import ContiguousStreams
-
     data = ContiguousStreams(ids, batch_size, seq_len)
     scorer = copy_language_model(model, stateful_batch_size=batch_size if carry_state else None)
     reset_lm_states(scorer)
@@ -268,8 +267,6 @@ def dynamic_token_losses(
     adapt a little less. `model` itself is not changed (a copy learns). `learning_rate=0` gives
     exactly `stream_token_losses(model, ids, batch_size=batch_size, seq_len=seq_len)`.
     """
-    from rnnbook.lm_data import ContiguousStreams
-
     if isinstance(learning_rate, bool) or not (
         isinstance(learning_rate, int | float) and 0 <= learning_rate < math.inf
     ):
