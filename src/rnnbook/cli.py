@@ -136,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"rnnbook run: {len(notebooks)} notebooks, profile {profile}, "
         f"backend {variables['KERAS_BACKEND']}"
         + (", SAMPLE DATA (results meaningless)" if variables["RNNBOOK_SAMPLES"] == "1" else "")
-        + f"; expect up to about {minutes:.0f} minutes."
+        + f"; the profile budgets about {minutes:.0f} minutes (docs/results.md has measured times)."
     )
     if variables["RNNBOOK_SAMPLES"] != "1":
         os.environ.setdefault("RNNBOOK_SAMPLES", "0")
