@@ -3,7 +3,7 @@
 A *profile* sizes the work (data, epochs, units); it never changes the code path:
 
 - ``smoke``: real data subsets, at most ~2 minutes per notebook on 2 CPU cores (CI);
-- ``cpu``: real results on a 2-core CPU, about 30 minutes per notebook (up to ~38);
+- ``cpu``: real results on a 2-core CPU, about 30 minutes per notebook (measured: docs/results.md);
 - ``full``: reference results, at most ~10 minutes per notebook on one H100.
 
 Library functions take sizes as arguments; only notebooks and the CLI read the profile.
